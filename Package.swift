@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "VideoSSL",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "VideoIO", targets: ["VideoIO"]),
+        .library(name: "VideoTransformers", targets: ["VideoTransformers"]),
+        .library(name: "TemporalSSL", targets: ["TemporalSSL"]),
+        .library(name: "Training", targets: ["Training"]),
+        .executable(name: "videossl", targets: ["videossl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // System libraries (implementation detail: no C type appears in a public signature).
+        .systemLibrary(
+            name: "_CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+        ),
+        .systemLibrary(
+            name: "_CFFmpeg",
+            pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev"])]
+        ),
+
+        // Libraries (imports only go downward; see Docs and DESIGN).
+        .target(
+            name: "TensorCore",
+            dependencies: ["_CBLAS", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(name: "VideoIO", dependencies: ["TensorCore", "_CFFmpeg"]),
+        .target(name: "VideoTransformers", dependencies: ["TensorCore"]),
+        .target(name: "TemporalSSL", dependencies: ["TensorCore"]),
+        .target(
+            name: "Training",
+            dependencies: [
+                "TensorCore", "VideoIO", "VideoTransformers", "TemporalSSL",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "videossl",
+            dependencies: [
+                "TensorCore", "Training",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "TensorCoreBenchmarks",
+            dependencies: ["TensorCore", "_CBLAS"],
+            path: "Benchmarks/TensorCoreBenchmarks"
+        ),
+
+        // Tests: one target per library target, plus shared helpers.
+        .target(name: "_TestSupport", dependencies: ["TensorCore"], path: "Tests/_TestSupport"),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "_TestSupport"]),
+    ]
+)
