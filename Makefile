@@ -1,0 +1,26 @@
+# The two set-up commands: `make demo` and `make test`. Each installs missing system packages,
+# builds in release mode and runs.
+SWIFT ?= swift
+CONFIG ?= release
+
+.PHONY: deps build demo test bench clean
+
+deps:
+	@bash Scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build -c $(CONFIG)
+
+demo: build
+	$(SWIFT) run -c $(CONFIG) --skip-build TinyTransformerExample
+
+test: deps
+	$(SWIFT) build -c $(CONFIG) --build-tests
+	$(SWIFT) test -c $(CONFIG) --skip-build
+
+bench: deps
+	$(SWIFT) build -c release --product TensorCoreBenchmarks
+	.build/release/TensorCoreBenchmarks
+
+clean:
+	rm -rf .build
