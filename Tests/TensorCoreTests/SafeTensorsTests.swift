@@ -207,7 +207,7 @@ private func halfReference(_ bits: UInt16) -> Float {
     let absent = directory.appendingPathComponent("absent.safetensors")
     #expect { try SafeTensors.read(contentsOf: absent) } throws: { error in
         guard case let .unreadable(path, _) = error as? SafeTensorsError else { return false }
-        return path == absent.path && "\(error)".hasPrefix(absent.path)
+        return path == absent.path && error.localizedDescription.hasPrefix(absent.path)
     }
 }
 

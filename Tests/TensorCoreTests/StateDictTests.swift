@@ -153,7 +153,7 @@ private func expectBrokenReport(_ report: StateDictReport) {
     } throws: { error in
         guard let error = error as? StateDictError else { return false }
         expectBrokenReport(error.report)
-        return error.path == url.path && error.description.hasPrefix(url.path)
+        return error.path == url.path && error.localizedDescription.hasPrefix(url.path)
     }
     #expect(values(model.stateDict()) == before)
 }

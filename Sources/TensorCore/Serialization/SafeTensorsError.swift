@@ -1,3 +1,5 @@
+import Foundation
+
 /// A problem reading or writing a safetensors file.
 ///
 /// Every case names the file (`path`, or the label given to an in-memory buffer) and what is wrong
@@ -87,4 +89,9 @@ extension SafeTensorsError: CustomStringConvertible {
             return "\(path): tensor '\(name)' holds a value that does not fit in Int"
         }
     }
+}
+
+extension SafeTensorsError: LocalizedError {
+    /// The same message as ``description``, so `localizedDescription` is informative too.
+    public var errorDescription: String? { description }
 }

@@ -77,6 +77,11 @@ public struct StateDictError: Error, Sendable, Equatable, CustomStringConvertibl
     }
 }
 
+extension StateDictError: LocalizedError {
+    /// The same message as ``description``, so `localizedDescription` is informative too.
+    public var errorDescription: String? { description }
+}
+
 extension Module {
     /// Every parameter's current value, keyed by dotted PyTorch-style name, in
     /// ``namedParameters()`` order. The tensors are detached copies-on-write of the values.
