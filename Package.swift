@@ -59,6 +59,9 @@ let package = Package(
 
         // Tests: one target per library target, plus shared helpers.
         .target(name: "_TestSupport", dependencies: ["TensorCore"], path: "Tests/_TestSupport"),
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "_TestSupport"]),
+        .testTarget(
+            name: "TensorCoreTests", dependencies: ["TensorCore", "_TestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
     ]
 )
