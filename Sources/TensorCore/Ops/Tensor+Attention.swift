@@ -21,8 +21,9 @@ extension Tensor {
     ///     `torch.nn.functional.scaled_dot_product_attention`.
     /// - Returns: `[..., L, dv]`.
     ///
-    /// Short sequences (temporal attention over a few frames) run a direct kernel per sequence;
-    /// long ones use BLAS per sequence. Both spread the sequences over ``ComputeContext``.
+    /// Each sequence's products are single-threaded BLAS calls and the sequences are spread over
+    /// ``ComputeContext``'s threads, so thousands of short sequences (temporal attention over a few
+    /// frames) cost little more than their arithmetic.
     public static func scaledDotProductAttention(
         query: Tensor, key: Tensor, value: Tensor, scale: Float? = nil
     ) -> Tensor {
