@@ -13,7 +13,6 @@
 /// overhead is about 0.1 µs. Only a kernel compiled for AVX2/AVX-512 could beat it.
 ///
 /// Backward uses the softmax identity dS = P ∘ (dP − rowsum(P ∘ dP)), so only P is kept.
-@usableFromInline
 struct AttentionProblem {
     /// Number of independent sequences (the flattened leading dimensions).
     let batch: Int
