@@ -95,8 +95,9 @@ import _TestSupport
         #expect(maxAbsDifference(implicit, other) > 1e-3)
     }
 
-    @Test func noGradKeepsValuesAndRecordsNothing() {
-        let (q0, k, v) = Self.inputs(batch: [3], l: 8, s: 8, d: 8, dv: 8, seed: 4)
+    @Test(arguments: [8, 50])
+    func noGradKeepsValuesAndRecordsNothing(l: Int) {
+        let (q0, k, v) = Self.inputs(batch: [3], l: l, s: l, d: 8, dv: 8, seed: 4)
         let q = q0.requiringGrad()
         let recorded = Tensor.scaledDotProductAttention(query: q, key: k, value: v)
         let plain = noGrad { Tensor.scaledDotProductAttention(query: q, key: k, value: v) }
@@ -112,5 +113,20 @@ import _TestSupport
         let composed = Self.composedAttention(q * 100, k, v, scale: 0.5)
         #expect(fused.scalars.allSatisfy { $0.isFinite })
         #expect(maxAbsDifference(fused, composed) < 1e-3)
+    }
+
+    @Test func emptyBatchGivesEmptyOutput() {
+        let q = Tensor(zeros: [0, 3, 4]).requiringGrad()
+        let out = Tensor.scaledDotProductAttention(query: q, key: Tensor(zeros: [0, 5, 4]), value: Tensor(zeros: [0, 5, 2]))
+        #expect(out.shape == [0, 3, 2])
+        out.backward(Tensor(zeros: [0, 3, 2]))
+        #expect(q.grad?.shape == [0, 3, 4])
+    }
+
+    @Test func mismatchedKeyWidthStops() async {
+        await #expect(processExitsWith: .failure) {
+            _ = Tensor.scaledDotProductAttention(
+                query: Tensor(zeros: [2, 3, 4]), key: Tensor(zeros: [2, 5, 6]), value: Tensor(zeros: [2, 5, 4]))
+        }
     }
 }
