@@ -109,7 +109,9 @@ extension Tensor {
                             partials.withUnsafeMutableBufferPointer { pp in
                                 gx.withUnsafeMutableBufferPointer { pdx in
                                     guard let gp = pg.baseAddress, let xp = px.baseAddress else { return }
-                                    let dxp = pdx.baseAddress, pap = pp.baseAddress
+                                    // An empty array may still have a base address: decide by the flags.
+                                    let dxp = needX ? pdx.baseAddress : nil
+                                    let pap = needParams ? pp.baseAddress : nil
                                     ComputeContext.parallelFor(chunks) { chunkRange in
                                         var scaled = [Float](repeating: 0, count: d)
                                         for c in chunkRange {

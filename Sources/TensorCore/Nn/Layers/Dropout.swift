@@ -60,6 +60,12 @@ public struct RandomLayerStateMismatch: Error, Sendable, Equatable, CustomString
     /// Saved paths that name no stochastic module in the model.
     public var unexpected: [String]
 
+    /// Creates the error from the two path lists.
+    public init(missing: [String], unexpected: [String]) {
+        self.missing = missing
+        self.unexpected = unexpected
+    }
+
     public var description: String {
         "random layer states do not match the model: missing \(missing), unexpected \(unexpected)"
             + " (was the checkpoint written by a different model configuration?)"
