@@ -35,22 +35,19 @@ extension Tensor {
                                 ComputeContext.parallelFor(rows, minimumChunk: layerNormRowsPerChunk(d)) { range in
                                     for r in range {
                                         let xr = src + r * d, yr = dst + r * d
-                                        var s: Float = 0
-                                        for j in 0..<d { s += xr[j] }
-                                        let mu = s / Float(d)
-                                        var v: Float = 0
-                                        for j in 0..<d {
-                                            let c = xr[j] - mu
-                                            v += c * c
-                                        }
+                                        // Two passes over a row that sits in L1: the centred variance
+                                        // stays accurate when the mean is large.
+                                        let mu = FastMath.sum(xr, d) / Float(d)
+                                        for j in 0..<d { yr[j] = xr[j] - mu }
+                                        let v = FastMath.dot(yr, yr, d)
                                         let rs = 1 / (v / Float(d) + epsilon).squareRoot()
                                         meanOut[r] = mu
                                         rstdOut[r] = rs
                                         switch (pw, pb) {
-                                        case let (w?, b?): for j in 0..<d { yr[j] = (xr[j] - mu) * rs * w[j] + b[j] }
-                                        case let (w?, nil): for j in 0..<d { yr[j] = (xr[j] - mu) * rs * w[j] }
-                                        case let (nil, b?): for j in 0..<d { yr[j] = (xr[j] - mu) * rs + b[j] }
-                                        case (nil, nil): for j in 0..<d { yr[j] = (xr[j] - mu) * rs }
+                                        case let (w?, b?): for j in 0..<d { yr[j] = yr[j] * rs * w[j] + b[j] }
+                                        case let (w?, nil): for j in 0..<d { yr[j] = yr[j] * rs * w[j] }
+                                        case let (nil, b?): for j in 0..<d { yr[j] = yr[j] * rs + b[j] }
+                                        case (nil, nil): for j in 0..<d { yr[j] *= rs }
                                         }
                                     }
                                 }
@@ -113,30 +110,32 @@ extension Tensor {
                                     let dxp = needX ? pdx.baseAddress : nil
                                     let pap = needParams ? pp.baseAddress : nil
                                     ComputeContext.parallelFor(chunks) { chunkRange in
-                                        var scaled = [Float](repeating: 0, count: d)
+                                        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * d)
+                                        defer { scratch.deallocate() }
+                                        let (scaled, xhat) = (scratch, scratch + d)
                                         for c in chunkRange {
                                             let dw = pap.map { $0 + 2 * c * d }, db = dw.map { $0 + d }
                                             for r in (rows * c / chunks)..<(rows * (c + 1) / chunks) {
                                                 let (gr, xr) = (gp + r * d, xp + r * d)
                                                 let (mu, rs) = (pm[r], pr[r])
+                                                for j in 0..<d { xhat[j] = (xr[j] - mu) * rs }
                                                 if let dw, let db {
                                                     for j in 0..<d {
-                                                        dw[j] += gr[j] * (xr[j] - mu) * rs
+                                                        dw[j] += gr[j] * xhat[j]
                                                         db[j] += gr[j]
                                                     }
                                                 }
                                                 guard let dxp else { continue }
-                                                var sumG: Float = 0, sumGX: Float = 0
-                                                for j in 0..<d {
-                                                    let gh = pw.map { gr[j] * $0[j] } ?? gr[j]
-                                                    scaled[j] = gh
-                                                    sumG += gh
-                                                    sumGX += gh * (xr[j] - mu) * rs
+                                                if let pw {
+                                                    for j in 0..<d { scaled[j] = gr[j] * pw[j] }
+                                                } else {
+                                                    scaled.update(from: gr, count: d)
                                                 }
-                                                let (meanG, meanGX) = (sumG / Float(d), sumGX / Float(d))
+                                                let meanG = FastMath.sum(scaled, d) / Float(d)
+                                                let meanGX = FastMath.dot(scaled, xhat, d) / Float(d)
                                                 let dxr = dxp + r * d
                                                 for j in 0..<d {
-                                                    dxr[j] = rs * (scaled[j] - meanG - (xr[j] - mu) * rs * meanGX)
+                                                    dxr[j] = rs * (scaled[j] - meanG - xhat[j] * meanGX)
                                                 }
                                             }
                                         }

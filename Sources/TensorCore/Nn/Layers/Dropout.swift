@@ -66,6 +66,7 @@ public struct RandomLayerStateMismatch: Error, Sendable, Equatable, CustomString
         self.unexpected = unexpected
     }
 
+    /// The mismatch in words, with a hint about its likely cause.
     public var description: String {
         "random layer states do not match the model: missing \(missing), unexpected \(unexpected)"
             + " (was the checkpoint written by a different model configuration?)"
