@@ -52,6 +52,11 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "TinyTransformerExample",
+            dependencies: ["TensorCore"],
+            path: "Examples/TinyTransformer"
+        ),
+        .executableTarget(
             name: "TensorCoreBenchmarks",
             dependencies: ["TensorCore", "_CBLAS"],
             path: "Benchmarks/TensorCoreBenchmarks"
@@ -61,6 +66,10 @@ let package = Package(
         .target(name: "_TestSupport", dependencies: ["TensorCore"], path: "Tests/_TestSupport"),
         .testTarget(
             name: "TensorCoreTests", dependencies: ["TensorCore", "_TestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "TemporalSSLTests", dependencies: ["TemporalSSL", "TensorCore", "_TestSupport"],
             resources: [.copy("Fixtures")]
         ),
     ]

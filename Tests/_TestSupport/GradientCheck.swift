@@ -79,3 +79,38 @@ public func isClose(_ a: Tensor, _ b: Tensor, atol: Float = 1e-5, rtol: Float = 
     }
     return true
 }
+
+/// Checks the gradients a backward pass left on a module's parameters against central
+/// differences of `loss`, on up to `elementsPerParameter` elements of each parameter.
+///
+/// `loss` must be deterministic (no dropout). Tolerances as in ``checkGradients(_:epsilon:atol:rtol:seed:_:)``.
+public func checkParameterGradients(
+    of parameters: [(String, Parameter)],
+    elementsPerParameter: Int = 12,
+    epsilon: Float = 1e-2, atol: Double = 2e-3, rtol: Double = 2e-2,
+    _ loss: () -> Tensor
+) -> (passed: Bool, report: String) {
+    for (_, p) in parameters { p.zeroGrad() }
+    loss().backward()
+    var worst = 0.0, report = "all within tolerance"
+    for (name, p) in parameters {
+        let analytic = p.grad?.scalars ?? [Float](repeating: 0, count: p.value.count)
+        let n = p.value.count
+        let step = Swift.max(1, n / elementsPerParameter)
+        for element in stride(from: 0, to: n, by: step) {
+            p.update { $0[element] += epsilon }
+            let plus = Double(noGrad { loss() }.item)
+            p.update { $0[element] -= 2 * epsilon }
+            let minus = Double(noGrad { loss() }.item)
+            p.update { $0[element] += epsilon }
+            let numeric = (plus - minus) / (2 * Double(epsilon))
+            let a = Double(analytic[element])
+            let ratio = Swift.abs(a - numeric) / (atol + rtol * Swift.abs(numeric))
+            if ratio > worst || ratio.isNaN {
+                worst = ratio.isNaN ? .infinity : ratio
+                report = "\(name)[\(element)]: analytic \(a), numeric \(numeric), ratio \(worst)"
+            }
+        }
+    }
+    return (worst <= 1, report)
+}
