@@ -56,9 +56,19 @@ let package = Package(
             dependencies: ["TensorCore", "_CBLAS"],
             path: "Benchmarks/TensorCoreBenchmarks"
         ),
+        .executableTarget(
+            name: "FlowBenchmarks",
+            dependencies: ["VideoIO", "TensorCore"],
+            path: "Benchmarks/FlowBenchmarks"
+        ),
 
         // Tests: one target per library target, plus shared helpers.
         .target(name: "_TestSupport", dependencies: ["TensorCore"], path: "Tests/_TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "_TestSupport"]),
+        .testTarget(
+            name: "VideoIOTests",
+            dependencies: ["VideoIO", "TensorCore", "_TestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
     ]
 )
