@@ -21,23 +21,26 @@ struct FarnebackLevel {
         let width = self.width, height = self.height
         // OpenCV damps the equations near the image edge (5 pixels) with these weights.
         let border: [Float] = [0.14, 0.14, 0.4472, 0.4472, 0.4472]
+        let widthLimit = Float(width - 1), heightLimit = Float(height - 1)
         flow.withUnsafeBufferPointer { flow in
             r0.withUnsafeBufferPointer { r0 in
                 r1.withUnsafeBufferPointer { r1 in
                     m.withUnsafeMutableBufferPointer { m in
                         let flow = flow.baseAddress!, r0 = r0.baseAddress!, r1 = r1.baseAddress!, m = m.baseAddress!
-                        ComputeContext.parallelFor(height, minimumChunk: 8) { rows in
+                        ComputeContext.parallelFor(height, minimumChunk: GaussianPyramid.rowsPerTask(width: width)) { rows in
                             for y in rows {
                                 for x in 0..<width {
                                     let dx = flow[2 * (y * width + x)], dy = flow[2 * (y * width + x) + 1]
                                     var fx = Float(x) + dx, fy = Float(y) + dy
-                                    let fx1 = fx.rounded(.down), fy1 = fy.rounded(.down)
                                     let a = r0 + 5 * (y * width + x)
                                     var r2: Float, r3: Float, r4: Float, r5: Float, r6: Float
-                                    if fx1 >= 0 && fx1 < Float(width - 1) && fy1 >= 0 && fy1 < Float(height - 1) {
-                                        let x1 = Int(fx1), y1 = Int(fy1)
-                                        fx -= fx1
-                                        fy -= fy1
+                                    // floor(f) in [0, side - 1) exactly when f in [0, side - 1); testing the
+                                    // float first keeps NaN and huge values away from the Int conversion,
+                                    // and truncation is floor there (libm's floorf is slow to call).
+                                    if fx >= 0 && fx < widthLimit && fy >= 0 && fy < heightLimit {
+                                        let x1 = Int(fx), y1 = Int(fy)
+                                        fx -= Float(x1)
+                                        fy -= Float(y1)
                                         let a00 = (1 - fx) * (1 - fy), a01 = fx * (1 - fy)
                                         let a10 = (1 - fx) * fy, a11 = fx * fy
                                         let p = r1 + 5 * (y1 * width + x1), q = p + 5 * width
@@ -102,7 +105,7 @@ struct FarnebackLevel {
         m.withUnsafeBufferPointer { m in
             flow.withUnsafeMutableBufferPointer { flow in
                 let m = m.baseAddress!, flow = flow.baseAddress!
-                ComputeContext.parallelFor(height, minimumChunk: 8) { rows in
+                ComputeContext.parallelFor(height, minimumChunk: GaussianPyramid.rowsPerTask(width: width)) { rows in
                     // Column sums for columns -r-1 ..< width+r+1, replicated outside the image.
                     var storage = [Double](repeating: 0, count: (width + 2 * r + 2) * 5)
                     storage.withUnsafeMutableBufferPointer { storage in
@@ -174,7 +177,7 @@ struct FarnebackLevel {
             flow.withUnsafeMutableBufferPointer { flow in
                 kernel.withUnsafeBufferPointer { kernel in
                     let m = m.baseAddress!, flow = flow.baseAddress!, k = kernel.baseAddress!
-                    ComputeContext.parallelFor(height, minimumChunk: 8) { rows in
+                    ComputeContext.parallelFor(height, minimumChunk: GaussianPyramid.rowsPerTask(width: width)) { rows in
                         var storage = [Float](repeating: 0, count: (width + 2 * r + 2) * 5)
                         var hsum = [Float](repeating: 0, count: rowLength)
                         storage.withUnsafeMutableBufferPointer { storage in

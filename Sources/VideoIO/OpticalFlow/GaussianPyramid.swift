@@ -9,6 +9,10 @@ import TensorCore
 /// operation (`getGaussianKernel`, `GaussianBlur` with `BORDER_REFLECT_101`, `resize` with
 /// `INTER_LINEAR` and `INTER_AREA`) so that each level matches OpenCV's to Float32 rounding.
 enum GaussianPyramid {
+    /// The fewest rows a thread should get: below about 8K pixels per task, waking a second thread
+    /// costs more than it saves (small pyramid levels run many short passes).
+    static func rowsPerTask(width: Int) -> Int { Swift.max(4, 8192 / Swift.max(width, 1)) }
+
     /// OpenCV's `cvRound`: round half to even.
     static func cvRound(_ v: Double) -> Int { Int(v.rounded(.toNearestOrEven)) }
 
@@ -69,15 +73,18 @@ enum GaussianPyramid {
     static func blur(_ source: [Float], width: Int, height: Int, kernel: [Float]) -> [Float] {
         let radius = kernel.count / 2
         if radius == 0 { return source }
-        let taps = Array(kernel[radius...])
+        let tapArray = Array(kernel[radius...])
         var horizontal = [Float](repeating: 0, count: source.count)
         var result = [Float](repeating: 0, count: source.count)
         let padded = width + 2 * radius
-        let columnIndex = (0..<padded).map { reflect101($0 - radius, width) }
+        let indexArray = (0..<padded).map { reflect101($0 - radius, width) }
+        tapArray.withUnsafeBufferPointer { taps in
+        indexArray.withUnsafeBufferPointer { columnIndex in
+        let taps = taps.baseAddress!, columnIndex = columnIndex.baseAddress!
         source.withUnsafeBufferPointer { src in
             horizontal.withUnsafeMutableBufferPointer { dst in
                 let src = src.baseAddress!, dst = dst.baseAddress!
-                ComputeContext.parallelFor(height, minimumChunk: 16) { rows in
+                ComputeContext.parallelFor(height, minimumChunk: GaussianPyramid.rowsPerTask(width: width)) { rows in
                     var line = [Float](repeating: 0, count: padded)
                     line.withUnsafeMutableBufferPointer { line in
                         for y in rows {
@@ -98,7 +105,7 @@ enum GaussianPyramid {
         horizontal.withUnsafeBufferPointer { src in
             result.withUnsafeMutableBufferPointer { dst in
                 let src = src.baseAddress!, dst = dst.baseAddress!
-                ComputeContext.parallelFor(height, minimumChunk: 16) { rows in
+                ComputeContext.parallelFor(height, minimumChunk: GaussianPyramid.rowsPerTask(width: width)) { rows in
                     for y in rows {
                         let out = dst + y * width
                         let centre = src + y * width
@@ -112,6 +119,8 @@ enum GaussianPyramid {
                     }
                 }
             }
+        }
+        }
         }
         return result
     }
@@ -159,12 +168,15 @@ enum GaussianPyramid {
             }
             return result
         }
-        let xs = linearTable(source: width, destination: toWidth)
+        let table = linearTable(source: width, destination: toWidth)
         let scaleY = 1 / (Double(toHeight) / Double(height))
+        table.index.withUnsafeBufferPointer { xIndex in
+        table.weight.withUnsafeBufferPointer { xWeight in
+        let xIndex = xIndex.baseAddress!, xWeight = xWeight.baseAddress!
         source.withUnsafeBufferPointer { src in
             result.withUnsafeMutableBufferPointer { dst in
                 let src = src.baseAddress!, dst = dst.baseAddress!
-                ComputeContext.parallelFor(toHeight, minimumChunk: 16) { rows in
+                ComputeContext.parallelFor(toHeight, minimumChunk: GaussianPyramid.rowsPerTask(width: toWidth)) { rows in
                     var lines = [Float](repeating: 0, count: 2 * toWidth * cn)
                     lines.withUnsafeMutableBufferPointer { lines in
                         for y in rows {
@@ -175,7 +187,7 @@ enum GaussianPyramid {
                                 let row = src + Swift.min(Swift.max(sy + k, 0), height - 1) * width * cn
                                 let line = lines.baseAddress! + k * toWidth * cn
                                 for x in 0..<toWidth {
-                                    let s = xs.index[x], a1 = xs.weight[x], a0 = 1 - a1
+                                    let s = xIndex[x], a1 = xWeight[x], a0 = 1 - a1
                                     for c in 0..<cn {
                                         line[x * cn + c] = s + 1 < width
                                             ? row[s * cn + c] * a0 + row[(s + 1) * cn + c] * a1
@@ -190,6 +202,8 @@ enum GaussianPyramid {
                     }
                 }
             }
+        }
+        }
         }
         return result
     }

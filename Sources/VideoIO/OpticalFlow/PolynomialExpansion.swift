@@ -62,16 +62,20 @@ struct PolynomialExpansion {
         image.withUnsafeBufferPointer { src in
             result.withUnsafeMutableBufferPointer { dst in
                 let src = src.baseAddress!, dst = dst.baseAddress!
-                ComputeContext.parallelFor(height, minimumChunk: 8) { rows in
-                    var buffer = [Float](repeating: 0, count: (width + 2 * n) * 3)
+                ComputeContext.parallelFor(height, minimumChunk: GaussianPyramid.rowsPerTask(width: width)) { rows in
+                    // Three planar column-moment rows padded by n on each side, and six Float64
+                    // accumulators; planar layout lets the loops over x vectorise.
+                    let padded = width + 2 * n
+                    let floats = UnsafeMutablePointer<Float>.allocate(capacity: 3 * padded)
+                    let doubles = UnsafeMutablePointer<Double>.allocate(capacity: 6 * width)
+                    defer { floats.deallocate(); doubles.deallocate() }
                     g.withUnsafeBufferPointer { g in
                         xg.withUnsafeBufferPointer { xg in
                             xxg.withUnsafeBufferPointer { xxg in
-                                buffer.withUnsafeMutableBufferPointer { buffer in
-                                    let row = buffer.baseAddress! + 3 * n
-                                    for y in rows {
-                                        expandRow(y, src, width, height, row, g, xg, xxg, dst + 5 * y * width)
-                                    }
+                                let moments = (floats + n, floats + padded + n, floats + 2 * padded + n)
+                                for y in rows {
+                                    expandRow(y, src, width, height, moments, doubles,
+                                              g.baseAddress!, xg.baseAddress!, xxg.baseAddress!, dst + 5 * y * width)
                                 }
                             }
                         }
@@ -85,17 +89,19 @@ struct PolynomialExpansion {
     @inline(__always)
     private func expandRow(
         _ y: Int, _ src: UnsafePointer<Float>, _ width: Int, _ height: Int,
-        _ row: UnsafeMutablePointer<Float>,
-        _ g: UnsafeBufferPointer<Float>, _ xg: UnsafeBufferPointer<Float>, _ xxg: UnsafeBufferPointer<Float>,
+        _ moments: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>),
+        _ acc: UnsafeMutablePointer<Double>,
+        _ g: UnsafePointer<Float>, _ xg: UnsafePointer<Float>, _ xxg: UnsafePointer<Float>,
         _ out: UnsafeMutablePointer<Float>
     ) {
-        // Vertical pass: per column, the 1, y and y² moments of the column window.
+        let (m0, m1, m2) = moments
+        // Vertical pass in Float32: per column, the 1, y and y² moments of the column window.
         let centre = src + y * width
         let g0 = g[0]
         for x in 0..<width {
-            row[3 * x] = centre[x] * g0
-            row[3 * x + 1] = 0
-            row[3 * x + 2] = 0
+            m0[x] = centre[x] * g0
+            m1[x] = 0
+            m2[x] = 0
         }
         if n > 0 {
             for k in 1...n {
@@ -104,43 +110,48 @@ struct PolynomialExpansion {
                 let below = src + Swift.min(y + k, height - 1) * width
                 for x in 0..<width {
                     let p = above[x] + below[x]
-                    row[3 * x] = row[3 * x] + gk * p
-                    row[3 * x + 1] = row[3 * x + 1] + g1 * (below[x] - above[x])
-                    row[3 * x + 2] = row[3 * x + 2] + g2 * p
+                    m0[x] = m0[x] + gk * p
+                    m1[x] = m1[x] + g1 * (below[x] - above[x])
+                    m2[x] = m2[x] + g2 * p
                 }
             }
-        }
-        // Replicated left and right borders for the horizontal pass.
-        for k in 1...Swift.max(n, 1) where k <= n {
-            for c in 0..<3 {
-                row[-3 * k + c] = row[c]
-                row[3 * (width - 1 + k) + c] = row[3 * (width - 1) + c]
+            // Replicated left and right borders for the horizontal pass.
+            for k in 1...n {
+                m0[-k] = m0[0]; m1[-k] = m1[0]; m2[-k] = m2[0]
+                m0[width - 1 + k] = m0[width - 1]; m1[width - 1 + k] = m1[width - 1]; m2[width - 1 + k] = m2[width - 1]
             }
         }
-        // Horizontal pass in Float64: the six moments 1, x, y, x², y², xy.
+        // Horizontal pass in Float64: the six moments 1, x, y, x², y², xy, accumulated over k in
+        // the same order (and with the same Float32 partial products) as OpenCV.
+        let b1 = acc, b2 = acc + width, b3 = acc + 2 * width, b4 = acc + 3 * width, b5 = acc + 4 * width
+        let b6 = acc + 5 * width
         for x in 0..<width {
-            let p = row + 3 * x
-            var b1 = Double(p[0] * g0), b2 = 0.0, b3 = Double(p[1] * g0)
-            var b4 = 0.0, b5 = Double(p[2] * g0), b6 = 0.0
-            if n > 0 {
-                for k in 1...n {
-                    let r = p + 3 * k, l = p - 3 * k
-                    let tg = Double(r[0] + l[0])
-                    let gk = g[k]
-                    b1 += tg * Double(gk)
-                    b4 += tg * Double(xxg[k])
-                    b2 += Double((r[0] - l[0]) * xg[k])
-                    b3 += Double((r[1] + l[1]) * gk)
-                    b6 += Double((r[1] - l[1]) * xg[k])
-                    b5 += Double((r[2] + l[2]) * gk)
+            b1[x] = Double(m0[x] * g0); b2[x] = 0; b3[x] = Double(m1[x] * g0)
+            b4[x] = 0; b5[x] = Double(m2[x] * g0); b6[x] = 0
+        }
+        if n > 0 {
+            for k in 1...n {
+                let gk = g[k], xk = xg[k], xxk = xxg[k]
+                let dgk = Double(gk), dxxk = Double(xxk)
+                let r0 = m0 + k, l0 = m0 - k, r1 = m1 + k, l1 = m1 - k, r2 = m2 + k, l2 = m2 - k
+                for x in 0..<width {
+                    let tg = Double(r0[x] + l0[x])
+                    b1[x] += tg * dgk
+                    b4[x] += tg * dxxk
+                    b2[x] += Double((r0[x] - l0[x]) * xk)
+                    b3[x] += Double((r1[x] + l1[x]) * gk)
+                    b6[x] += Double((r1[x] - l1[x]) * xk)
+                    b5[x] += Double((r2[x] + l2[x]) * gk)
                 }
             }
+        }
+        for x in 0..<width {
             let o = out + 5 * x
-            o[1] = Float(b2 * ig11)
-            o[0] = Float(b3 * ig11)
-            o[3] = Float(b1 * ig03 + b4 * ig33)
-            o[2] = Float(b1 * ig03 + b5 * ig33)
-            o[4] = Float(b6 * ig55)
+            o[1] = Float(b2[x] * ig11)
+            o[0] = Float(b3[x] * ig11)
+            o[3] = Float(b1[x] * ig03 + b4[x] * ig33)
+            o[2] = Float(b1[x] * ig03 + b5[x] * ig33)
+            o[4] = Float(b6[x] * ig55)
         }
     }
 }
