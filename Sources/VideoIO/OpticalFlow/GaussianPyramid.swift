@@ -79,48 +79,48 @@ enum GaussianPyramid {
         let padded = width + 2 * radius
         let indexArray = (0..<padded).map { reflect101($0 - radius, width) }
         tapArray.withUnsafeBufferPointer { taps in
-        indexArray.withUnsafeBufferPointer { columnIndex in
-        let taps = taps.baseAddress!, columnIndex = columnIndex.baseAddress!
-        source.withUnsafeBufferPointer { src in
-            horizontal.withUnsafeMutableBufferPointer { dst in
-                let src = src.baseAddress!, dst = dst.baseAddress!
-                ComputeContext.parallelFor(height, minimumChunk: GaussianPyramid.rowsPerTask(width: width)) { rows in
-                    var line = [Float](repeating: 0, count: padded)
-                    line.withUnsafeMutableBufferPointer { line in
-                        for y in rows {
-                            let row = src + y * width
-                            for i in 0..<padded { line[i] = row[columnIndex[i]] }
-                            let out = dst + y * width
-                            for x in 0..<width {
-                                let c = x + radius
-                                var s = line[c] * taps[0]
-                                for k in 1...radius { s += (line[c - k] + line[c + k]) * taps[k] }
-                                out[x] = s
+            indexArray.withUnsafeBufferPointer { columnIndex in
+                let taps = taps.baseAddress!, columnIndex = columnIndex.baseAddress!
+                source.withUnsafeBufferPointer { src in
+                    horizontal.withUnsafeMutableBufferPointer { dst in
+                        let src = src.baseAddress!, dst = dst.baseAddress!
+                        ComputeContext.parallelFor(height, minimumChunk: GaussianPyramid.rowsPerTask(width: width)) { rows in
+                            var line = [Float](repeating: 0, count: padded)
+                            line.withUnsafeMutableBufferPointer { line in
+                                for y in rows {
+                                    let row = src + y * width
+                                    for i in 0..<padded { line[i] = row[columnIndex[i]] }
+                                    let out = dst + y * width
+                                    for x in 0..<width {
+                                        let c = x + radius
+                                        var s = line[c] * taps[0]
+                                        for k in 1...radius { s += (line[c - k] + line[c + k]) * taps[k] }
+                                        out[x] = s
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                horizontal.withUnsafeBufferPointer { src in
+                    result.withUnsafeMutableBufferPointer { dst in
+                        let src = src.baseAddress!, dst = dst.baseAddress!
+                        ComputeContext.parallelFor(height, minimumChunk: GaussianPyramid.rowsPerTask(width: width)) { rows in
+                            for y in rows {
+                                let out = dst + y * width
+                                let centre = src + y * width
+                                for x in 0..<width { out[x] = centre[x] * taps[0] }
+                                for k in 1...radius {
+                                    let up = src + reflect101(y - k, height) * width
+                                    let down = src + reflect101(y + k, height) * width
+                                    let t = taps[k]
+                                    for x in 0..<width { out[x] += (up[x] + down[x]) * t }
+                                }
                             }
                         }
                     }
                 }
             }
-        }
-        horizontal.withUnsafeBufferPointer { src in
-            result.withUnsafeMutableBufferPointer { dst in
-                let src = src.baseAddress!, dst = dst.baseAddress!
-                ComputeContext.parallelFor(height, minimumChunk: GaussianPyramid.rowsPerTask(width: width)) { rows in
-                    for y in rows {
-                        let out = dst + y * width
-                        let centre = src + y * width
-                        for x in 0..<width { out[x] = centre[x] * taps[0] }
-                        for k in 1...radius {
-                            let up = src + reflect101(y - k, height) * width
-                            let down = src + reflect101(y + k, height) * width
-                            let t = taps[k]
-                            for x in 0..<width { out[x] += (up[x] + down[x]) * t }
-                        }
-                    }
-                }
-            }
-        }
-        }
         }
         return result
     }
@@ -171,39 +171,39 @@ enum GaussianPyramid {
         let table = linearTable(source: width, destination: toWidth)
         let scaleY = 1 / (Double(toHeight) / Double(height))
         table.index.withUnsafeBufferPointer { xIndex in
-        table.weight.withUnsafeBufferPointer { xWeight in
-        let xIndex = xIndex.baseAddress!, xWeight = xWeight.baseAddress!
-        source.withUnsafeBufferPointer { src in
-            result.withUnsafeMutableBufferPointer { dst in
-                let src = src.baseAddress!, dst = dst.baseAddress!
-                ComputeContext.parallelFor(toHeight, minimumChunk: GaussianPyramid.rowsPerTask(width: toWidth)) { rows in
-                    var lines = [Float](repeating: 0, count: 2 * toWidth * cn)
-                    lines.withUnsafeMutableBufferPointer { lines in
-                        for y in rows {
-                            let fyRaw = Float((Double(y) + 0.5) * scaleY - 0.5)
-                            let sy = Int(fyRaw.rounded(.down))
-                            let fy = fyRaw - Float(sy)
-                            for k in 0..<2 {
-                                let row = src + Swift.min(Swift.max(sy + k, 0), height - 1) * width * cn
-                                let line = lines.baseAddress! + k * toWidth * cn
-                                for x in 0..<toWidth {
-                                    let s = xIndex[x], a1 = xWeight[x], a0 = 1 - a1
-                                    for c in 0..<cn {
-                                        line[x * cn + c] = s + 1 < width
-                                            ? row[s * cn + c] * a0 + row[(s + 1) * cn + c] * a1
-                                            : row[s * cn + c] * a0
+            table.weight.withUnsafeBufferPointer { xWeight in
+                let xIndex = xIndex.baseAddress!, xWeight = xWeight.baseAddress!
+                source.withUnsafeBufferPointer { src in
+                    result.withUnsafeMutableBufferPointer { dst in
+                        let src = src.baseAddress!, dst = dst.baseAddress!
+                        ComputeContext.parallelFor(toHeight, minimumChunk: GaussianPyramid.rowsPerTask(width: toWidth)) { rows in
+                            var lines = [Float](repeating: 0, count: 2 * toWidth * cn)
+                            lines.withUnsafeMutableBufferPointer { lines in
+                                for y in rows {
+                                    let fyRaw = Float((Double(y) + 0.5) * scaleY - 0.5)
+                                    let sy = Int(fyRaw.rounded(.down))
+                                    let fy = fyRaw - Float(sy)
+                                    for k in 0..<2 {
+                                        let row = src + Swift.min(Swift.max(sy + k, 0), height - 1) * width * cn
+                                        let line = lines.baseAddress! + k * toWidth * cn
+                                        for x in 0..<toWidth {
+                                            let s = xIndex[x], a1 = xWeight[x], a0 = 1 - a1
+                                            for c in 0..<cn {
+                                                line[x * cn + c] = s + 1 < width
+                                                    ? row[s * cn + c] * a0 + row[(s + 1) * cn + c] * a1
+                                                    : row[s * cn + c] * a0
+                                            }
+                                        }
                                     }
+                                    let b0 = 1 - fy, b1 = fy
+                                    let out = dst + y * toWidth * cn
+                                    for i in 0..<(toWidth * cn) { out[i] = lines[i] * b0 + lines[toWidth * cn + i] * b1 }
                                 }
                             }
-                            let b0 = 1 - fy, b1 = fy
-                            let out = dst + y * toWidth * cn
-                            for i in 0..<(toWidth * cn) { out[i] = lines[i] * b0 + lines[toWidth * cn + i] * b1 }
                         }
                     }
                 }
             }
-        }
-        }
         }
         return result
     }

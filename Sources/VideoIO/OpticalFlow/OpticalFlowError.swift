@@ -16,6 +16,7 @@ public enum OpticalFlowError: Error, Equatable, Sendable, CustomStringConvertibl
     /// A clip tensor with the wrong layout for flow labels.
     case invalidClip(shape: [Int], reason: String)
 
+    /// A one-line explanation naming the offending input and what is expected.
     public var description: String {
         switch self {
         case let .emptyImage(width, height):
