@@ -61,6 +61,11 @@ let package = Package(
             dependencies: ["TensorCore", "_CBLAS"],
             path: "Benchmarks/TensorCoreBenchmarks"
         ),
+        .executableTarget(
+            name: "FlowBenchmarks",
+            dependencies: ["VideoIO", "TensorCore"],
+            path: "Benchmarks/FlowBenchmarks"
+        ),
 
         // Tests: one target per library target, plus shared helpers.
         .target(name: "_TestSupport", dependencies: ["TensorCore"], path: "Tests/_TestSupport"),
@@ -70,6 +75,11 @@ let package = Package(
         ),
         .testTarget(
             name: "TemporalSSLTests", dependencies: ["TemporalSSL", "TensorCore", "_TestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "VideoIOTests",
+            dependencies: ["VideoIO", "TensorCore", "_TestSupport"],
             resources: [.copy("Fixtures")]
         ),
     ]
