@@ -16,11 +16,14 @@ demo: build
 
 test: deps
 	$(SWIFT) build -c $(CONFIG) --build-tests
+	cd Examples/TIMEWithYourOwnModel && $(SWIFT) build -c $(CONFIG) && .build/$(CONFIG)/TIMEWithYourOwnModel
 	$(SWIFT) test -c $(CONFIG) --skip-build
 
 bench: deps
 	$(SWIFT) build -c release --product TensorCoreBenchmarks
+	$(SWIFT) build -c release --product FlowBenchmarks
 	.build/release/TensorCoreBenchmarks
+	.build/release/FlowBenchmarks --no-opencv
 
 clean:
 	rm -rf .build
