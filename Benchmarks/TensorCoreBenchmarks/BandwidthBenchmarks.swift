@@ -32,9 +32,9 @@ func bandwidthEntry(_ name: String, bytesMoved: Int, repeats: Int, _ body: () ->
 }
 
 // MARK: - Memory-bound kernels
-// Add LayerNorm, GELU and softmax here as those primitives land, each as one
-// `bandwidthEntry(name, bytesMoved:, repeats:) { ... }` over a ViT-S activation ([1568, 384] or
-// [1568, 1536]); count each input read once and each output written once.
+// Each entry runs over a ViT-S/16 activation of 8 frames ([1568, 384] for the residual stream,
+// [1568, 1536] for the MLP's hidden layer, [9408, 197] for spatial attention scores); bytes count
+// each input read once and each output written once (forward only).
 
 /// The memory-bound kernels measured today.
 func bandwidthBenchmarks(repeats: Int) -> [BandwidthEntry] {
@@ -42,7 +42,20 @@ func bandwidthBenchmarks(repeats: Int) -> [BandwidthEntry] {
     let a = Tensor.normal([1568, 1536], using: &generator)
     let b = Tensor.normal([1568, 1536], using: &generator)
     let bytes = 3 * a.count * MemoryLayout<Float>.size
+    let stream = Tensor.normal([1568, 384], using: &generator)
+    let weight = Tensor.normal([384], using: &generator), bias = Tensor.normal([384], using: &generator)
+    let scores = Tensor.normal([9408, 197], using: &generator)
+    let floatBytes = MemoryLayout<Float>.size
     return [
         bandwidthEntry("add [1568, 1536]", bytesMoved: bytes, repeats: repeats) { blackHole += (a + b).scalars[0] },
+        bandwidthEntry("layerNorm [1568, 384]", bytesMoved: 2 * stream.count * floatBytes, repeats: repeats) {
+            blackHole += Tensor.layerNorm(stream, weight: weight, bias: bias, epsilon: 1e-6).scalars[0]
+        },
+        bandwidthEntry("gelu [1568, 1536]", bytesMoved: 2 * a.count * floatBytes, repeats: repeats) {
+            blackHole += a.gelu().scalars[0]
+        },
+        bandwidthEntry("softmax [9408, 197]", bytesMoved: 2 * scores.count * floatBytes, repeats: repeats) {
+            blackHole += scores.softmax(axis: -1).scalars[0]
+        },
     ]
 }
