@@ -60,5 +60,6 @@ let package = Package(
         // Tests: one target per library target, plus shared helpers.
         .target(name: "_TestSupport", dependencies: ["TensorCore"], path: "Tests/_TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "_TestSupport"]),
+        .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "_TestSupport"]),
     ]
 )
