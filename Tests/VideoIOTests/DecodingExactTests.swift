@@ -31,19 +31,25 @@ import _TestSupport
 
     @Test(arguments: [1, 3])
     func bFrameStreamComesOutInPresentationOrder(bFrames: Int) throws {
-        try #require(VideoCodecChoice.isAvailable(.h264LosslessRGB))
-        let path = try Fixture.write(codec: .h264LosslessRGB, maxBFrames: bFrames, keyframeInterval: 12)
+        // x264 emits no B-frames in lossless mode, so this stream is lossy; each decoded frame is
+        // identified by its mean red level.
+        try #require(VideoCodecChoice.isAvailable(.h264(crf: 12)))
+        let path = try Fixture.write(codec: .h264(crf: 12), maxBFrames: bFrames, keyframeInterval: 12)
         let reader = try VideoReader(path: path)
         #expect(reader.frameCount == 30)
         #expect(reader.metadata.containerFrameCount == 30)
         // Backwards, so that every request needs a seek into a GOP whose decode order differs.
         for k in stride(from: 29, through: 0, by: -1) {
-            #expect(try reader.frame(at: k).pixels == Fixture.pattern(k), "frame \(k)")
+            let (nearest, error) = Fixture.identify(try reader.frame(at: k).pixels)
+            #expect(nearest == k && error < 6, "frame \(k) looks like \(nearest) (error \(error))")
         }
+        let scattered = [20, 3, 13, 14, 29, 1]
+        let frames = try reader.frames(at: scattered)
+        #expect(frames.map { Fixture.identify($0.pixels).index } == scattered)
     }
 
     @Test func framesAtReturnsCallerOrderWithRepeats() throws {
-        let path = try Fixture.write(maxBFrames: VideoCodecChoice.bestLossless == .ffv1 ? 0 : 2)
+        let path = try Fixture.write()
         let reader = try VideoReader(path: path)
         let wanted = [17, 3, 29, 3, 0, 12, 28]
         let frames = try reader.frames(at: wanted)
@@ -54,7 +60,7 @@ import _TestSupport
     }
 
     @Test func sequentialRequestDecodesEachFrameOnceWithOneSeek() throws {
-        let path = try Fixture.write(maxBFrames: VideoCodecChoice.bestLossless == .ffv1 ? 0 : 2)
+        let path = try Fixture.write()
         let reader = try VideoReader(path: path)
         let frames = try reader.frames(at: Array(0..<30))
         #expect(frames.enumerated().allSatisfy { $0.element.pixels == Fixture.pattern($0.offset) })

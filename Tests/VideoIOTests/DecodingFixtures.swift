@@ -21,8 +21,22 @@ enum Fixture {
         return pixels
     }
 
+    /// The source frame that lossy decoded pixels show, read from the mean red level (which the
+    /// pattern sets to `8 k` everywhere, `k < 32`), and the mean absolute error to that frame.
+    static func identify(_ pixels: [UInt8]) -> (index: Int, error: Double) {
+        var red = 0
+        for i in stride(from: 0, to: pixels.count, by: 3) { red += Int(pixels[i]) }
+        let k = min(max(Int((Double(red) / Double(pixels.count / 3) / 8).rounded()), 0), 31)
+        let error = zip(pixels, pattern(k)).map { abs(Double($0) - Double($1)) }.reduce(0, +) / Double(pixels.count)
+        return (k, error)
+    }
+
+    /// Keeps FFmpeg's encoder summaries out of the test log (errors still show).
+    private static let quietLog: Void = FFmpegLogLevel.set(.error)
+
     /// A fresh directory for one test's files.
     static func directory() -> URL {
+        _ = quietLog
         let url = FileManager.default.temporaryDirectory
             .appendingPathComponent("videoio-tests-\(UUID().uuidString)", isDirectory: true)
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

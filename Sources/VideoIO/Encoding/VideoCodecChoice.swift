@@ -4,7 +4,7 @@ import _CFFmpeg
 public enum VideoCodecChoice: Sendable, Hashable {
     /// H.264 over RGB planes with `qp 0` (`libx264rgb`): bit-exact RGB round trips. The exact
     /// choice for tests; YUV 4:4:4 at `qp 0` is lossless only in YUV, and the RGB↔YUV
-    /// conversions around it round.
+    /// conversions around it round. x264 never emits B-frames in lossless mode.
     case h264LosslessRGB
     /// H.264 in YUV 4:2:0 (`libx264`) at a constant rate factor (0–51, lower is better; 18 looks
     /// lossless), as real-world clips are stored.

@@ -94,7 +94,10 @@ public final class VideoWriter {
             av_opt_set(c.pointee.priv_data, key, value, 0)
         }
         if codec.encoderName.hasPrefix("libx264") {
-            av_opt_set(c.pointee.priv_data, "x264-params", "bframes=\(maxBFrames):keyint=\(keyframeInterval)", 0)
+            // Fixed GOPs and B-frame runs (no scene-cut keyframes, no adaptive B decisions), so the
+            // stream structure is what the caller asked for.
+            let params = "bframes=\(maxBFrames):b-adapt=0:keyint=\(keyframeInterval):min-keyint=\(keyframeInterval):scenecut=0"
+            av_opt_set(c.pointee.priv_data, "x264-params", params, 0)
         }
         var status = avcodec_open2(c, encoderCodec, nil)
         guard status >= 0 else { throw failed("avcodec_open2: \(libavErrorText(status))") }
