@@ -57,6 +57,12 @@ let package = Package(
             path: "Benchmarks/TensorCoreBenchmarks"
         ),
 
+        .executableTarget(
+            name: "VideoIOBenchmarks",
+            dependencies: ["VideoIO"],
+            path: "Benchmarks/VideoIOBenchmarks"
+        ),
+
         // Tests: one target per library target, plus shared helpers.
         .target(name: "_TestSupport", dependencies: ["TensorCore"], path: "Tests/_TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "_TestSupport"]),

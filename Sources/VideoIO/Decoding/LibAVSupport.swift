@@ -174,9 +174,15 @@ final class ScaleConverter {
     ) -> Bool {
         if context != nil && key == newKey { return true }
         sws_freeContext(context)
-        // Full chroma interpolation and accurate rounding: without them a lossless 4:4:4 or RGB
-        // stream would not come back bit-exact.
-        let flags = newKey.flags | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP
+        // Full-resolution chroma and accurate rounding keep 4:4:4 and RGB streams bit-exact; for
+        // subsampled chroma (most real video) they only cost speed (about 2× at 720p), so the
+        // fast SIMD paths are kept there.
+        var flags = newKey.flags
+        let subsampled = [from, to].contains { format in
+            guard let descriptor = av_pix_fmt_desc_get(format) else { return false }
+            return descriptor.pointee.log2_chroma_w > 0 || descriptor.pointee.log2_chroma_h > 0
+        }
+        if !subsampled { flags |= SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP }
         context = sws_getContext(newKey.srcWidth, newKey.srcHeight, from, newKey.dstWidth, newKey.dstHeight, to, flags, nil, nil, nil)
         key = newKey
         return context != nil
