@@ -41,7 +41,7 @@ import _TestSupport
         // Backwards, so that every request needs a seek into a GOP whose decode order differs.
         for k in stride(from: 29, through: 0, by: -1) {
             let (nearest, error) = Fixture.identify(try reader.frame(at: k).pixels)
-            #expect(nearest == k && error < 6, "frame \(k) looks like \(nearest) (error \(error))")
+            #expect(nearest == k && error < 12, "frame \(k) looks like \(nearest) (error \(error))")
         }
         let scattered = [20, 3, 13, 14, 29, 1]
         let frames = try reader.frames(at: scattered)

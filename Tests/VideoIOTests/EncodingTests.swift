@@ -22,7 +22,7 @@ import VideoIO
         for k in [4, 0, 2] {
             let (nearest, error) = Fixture.identify(try reader.frame(at: k).pixels)
             // Lossy 4:2:0 blurs the ramps, but the frame stays recognisably itself.
-            #expect(nearest == k && error < 6, "frame \(k) looks like \(nearest) (error \(error))")
+            #expect(nearest == k && error < 12, "frame \(k) looks like \(nearest) (error \(error))")
         }
     }
 
