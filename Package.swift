@@ -67,6 +67,12 @@ let package = Package(
             path: "Benchmarks/FlowBenchmarks"
         ),
 
+        .executableTarget(
+            name: "VideoIOBenchmarks",
+            dependencies: ["VideoIO"],
+            path: "Benchmarks/VideoIOBenchmarks"
+        ),
+
         // Tests: one target per library target, plus shared helpers.
         .target(name: "_TestSupport", dependencies: ["TensorCore"], path: "Tests/_TestSupport"),
         .testTarget(

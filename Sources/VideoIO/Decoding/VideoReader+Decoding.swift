@@ -1,0 +1,146 @@
+import _CFFmpeg
+
+// The decode loop behind `VideoReader.frames(at:)`: position, feed packets, match frames by pts.
+extension VideoReader {
+    /// Decodes frame `target` and converts it, repositioning first if decoding on cannot reach it
+    /// or a seek is cheaper.
+    func decodeFrame(_ target: Int, size: FrameSize?, filter: ResizeFilter) throws -> VideoFrame {
+        do {
+            try decodeUntil(target)
+        } catch {
+            // The decoder state is unknown after a failure; the next request starts from a seek.
+            positioned = false
+            throw error
+        }
+        defer { av_frame_unref(frame.pointer) }
+        return try convertCurrentFrame(index: target, size: size, filter: filter)
+    }
+
+    private func needsSeek(for target: Int) -> Bool {
+        if !positioned || drained || target <= lastOutputIndex { return true }
+        // Decoding from the current position passes through every packet up to the target; a
+        // keyframe beyond that position lets a seek skip them.
+        return index.entryPoint(for: target) > nextDecodePosition
+    }
+
+    /// Leaves frame `target` in `frame`.
+    private func decodeUntil(_ target: Int) throws {
+        if needsSeek(for: target) { try seek(toDecodePosition: index.entryPoint(for: target), target: target) }
+        var restarted = false
+        while true {
+            switch receiveFrames(until: target) {
+            case .found:
+                return
+            case .needInput:
+                feedOnePacket()
+                continue
+            case .missed(let reason):
+                // Demuxers may land after the requested keyframe, or a damaged stream may skip a
+                // frame; one retry from the very beginning settles which.
+                guard !restarted else {
+                    throw VideoIOError.decodeFailed(path: path, frameIndex: target, reason: reason)
+                }
+                restarted = true
+                try seek(toDecodePosition: 0, target: target)
+            }
+        }
+    }
+
+    private enum ReceiveOutcome {
+        case found
+        case needInput
+        case missed(String)
+    }
+
+    private func receiveFrames(until target: Int) -> ReceiveOutcome {
+        while true {
+            let status = avcodec_receive_frame(decoder.pointer, frame.pointer)
+            if status == averrorAgain { return .needInput }
+            if status == averrorEOF { return .missed("the stream ended before this frame") }
+            if status < 0 { return .missed("avcodec_receive_frame: \(libavErrorText(status))") }
+            decodedFrameCount += 1
+            let f = frame.pointer.pointee
+            let stamp = f.pts != avNoPTS ? f.pts : f.best_effort_timestamp
+            guard let i = index.indexOfPTS[stamp] else {
+                av_frame_unref(frame.pointer)
+                continue
+            }
+            lastOutputIndex = i
+            if i == target { return .found }
+            av_frame_unref(frame.pointer)
+            if i > target { return .missed("decoding resumed after this frame") }
+        }
+    }
+
+    /// Sends the next packet of the stream to the decoder, or the drain signal at end of file.
+    private func feedOnePacket() {
+        while true {
+            let status = av_read_frame(input.pointer, packet.pointer)
+            if status < 0 {
+                // End of file, or a read error in a truncated file: either way, drain what is buffered.
+                avcodec_send_packet(decoder.pointer, nil)
+                drained = true
+                return
+            }
+            defer { av_packet_unref(packet.pointer) }
+            let p = packet.pointer.pointee
+            guard p.stream_index == streamIndex else { continue }
+            let stamp = p.pts != avNoPTS ? p.pts : p.dts
+            if let i = index.indexOfPTS[stamp] { nextDecodePosition = index.decodeOrder[i] + 1 }
+            // A rejected packet (corrupt data) is skipped, as the ffmpeg tool does; if the frame
+            // it carried is requested, the receive side reports it missing.
+            _ = avcodec_send_packet(decoder.pointer, packet.pointer)
+            return
+        }
+    }
+
+    private func seek(toDecodePosition position: Int, target: Int) throws {
+        avcodec_flush_buffers(decoder.pointer)
+        var status = av_seek_frame(input.pointer, streamIndex, index.seekTimestamps[position], AVSEEK_FLAG_BACKWARD)
+        if status < 0 && position != 0 {
+            status = av_seek_frame(input.pointer, streamIndex, index.seekTimestamps[0], AVSEEK_FLAG_BACKWARD)
+        }
+        guard status >= 0 else {
+            positioned = false
+            throw VideoIOError.decodeFailed(
+                path: path, frameIndex: target, reason: "av_seek_frame: \(libavErrorText(status))")
+        }
+        seekCount += 1
+        positioned = true
+        drained = false
+        nextDecodePosition = position
+        lastOutputIndex = -1
+    }
+
+    private func convertCurrentFrame(index target: Int, size: FrameSize?, filter: ResizeFilter) throws -> VideoFrame {
+        let f = frame.pointer.pointee
+        guard f.width > 0, f.height > 0 else {
+            throw VideoIOError.decodeFailed(path: path, frameIndex: target, reason: "decoded frame has no size")
+        }
+        let width = size?.width ?? Int(f.width)
+        let height = size?.height ?? Int(f.height)
+        let flags: Int32
+        switch filter {
+        case .bilinear: flags = SWS_BILINEAR
+        case .bicubic: flags = SWS_BICUBIC
+        case .area: flags = SWS_AREA
+        case .nearest: flags = SWS_POINT
+        }
+        let rowBytes = width * 3
+        var converted = true
+        let pixels = [UInt8](unsafeUninitializedCapacity: height * rowBytes) { buffer, initialized in
+            converted = converter.convertToRGB(frame.pointer, width: width, height: height, flags: flags) { y, row in
+                (buffer.baseAddress! + y * rowBytes).initialize(from: row.baseAddress!, count: rowBytes)
+            }
+            if !converted { buffer.initialize(repeating: 0) }
+            initialized = height * rowBytes
+        }
+        guard converted else {
+            throw VideoIOError.decodeFailed(
+                path: path, frameIndex: target, reason: "swscale cannot convert this pixel format to RGB")
+        }
+        return VideoFrame(
+            index: target, timestamp: Double(index.pts[target]) * timeBase, width: width, height: height,
+            pixels: pixels)
+    }
+}

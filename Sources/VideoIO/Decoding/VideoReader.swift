@@ -1,0 +1,239 @@
+import Foundation
+import TensorCore
+import _CFFmpeg
+
+/// Reads frames from one video file with exact index and timestamp access.
+///
+/// Opening a file demuxes every packet of its video stream once (no decoding) to build a
+/// presentation-order index, so ``metadata``'s frame count is exact and frame `i` is always the
+/// `i`-th frame shown — with B-frames, variable frame rate and edit lists alike. Frames are then
+/// decoded on demand; the reader seeks to a keyframe only when that is cheaper than decoding on.
+///
+/// A reader owns every FFmpeg object it opens and frees them in `deinit`, whether or not an error
+/// was thrown. It is not thread-safe: give each thread its own reader.
+///
+/// ```swift
+/// let reader = try VideoReader(path: "clip.mp4")
+/// let frames = try reader.frames(at: [10, 2, 7], size: FrameSize(width: 112, height: 112))
+/// ```
+public final class VideoReader {
+    /// The path the reader was opened with.
+    public let path: String
+    /// Frame count, rate, duration, size and rotation.
+    public let metadata: VideoMetadata
+    /// How many times the reader has repositioned the demuxer (a measure of access cost).
+    public internal(set) var seekCount = 0
+    /// How many frames the decoder has produced so far, requested or not.
+    public internal(set) var decodedFrameCount = 0
+
+    let input: OwnedInputContext
+    let decoder: OwnedCodecContext
+    let streamIndex: Int32
+    let timeBase: Double
+    let index: PresentationIndex
+    let packet = OwnedPacket()
+    let frame = OwnedFrame()
+    let converter = ScaleConverter()
+
+    // Decoder position (see VideoReader+Decoding.swift).
+    var positioned = false
+    var drained = false
+    var nextDecodePosition = 0
+    var lastOutputIndex = -1
+
+    /// The number of frames (same as `metadata.frameCount`).
+    public var frameCount: Int { metadata.frameCount }
+
+    /// Opens a video file and indexes its best video stream.
+    ///
+    /// - Throws: ``VideoIOError/fileNotFound(path:)``, ``VideoIOError/notAVideo(path:reason:)``,
+    ///   ``VideoIOError/noVideoStream(path:)`` or ``VideoIOError/codecUnsupported(path:codec:)``.
+    public init(path: String) throws {
+        self.path = path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw VideoIOError.fileNotFound(path: path)
+        }
+        do {
+            input = try OwnedInputContext(path: path)
+        } catch {
+            throw VideoIOError.notAVideo(path: path, reason: error.text)
+        }
+        let format = input.pointer
+        let probe = avformat_find_stream_info(format, nil)
+        guard probe >= 0 else {
+            throw VideoIOError.notAVideo(path: path, reason: "avformat_find_stream_info: \(libavErrorText(probe))")
+        }
+        let best = av_find_best_stream(format, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
+        guard best >= 0, let stream = format.pointee.streams[Int(best)], let parameters = stream.pointee.codecpar else {
+            throw VideoIOError.noVideoStream(path: path)
+        }
+        streamIndex = best
+        // Other streams are skipped by the demuxer itself, so indexing reads only what it needs.
+        for s in 0..<Int(format.pointee.nb_streams) where s != Int(best) {
+            format.pointee.streams[s]?.pointee.discard = AVDISCARD_ALL
+        }
+
+        let codecName = String(cString: avcodec_get_name(parameters.pointee.codec_id))
+        guard let codec = avcodec_find_decoder(parameters.pointee.codec_id),
+            let context = OwnedCodecContext(codec: codec),
+            avcodec_parameters_to_context(context.pointer, parameters) >= 0
+        else {
+            throw VideoIOError.codecUnsupported(path: path, codec: codecName)
+        }
+        context.pointer.pointee.pkt_timebase = stream.pointee.time_base
+        // One thread per reader: parallelism comes from decoding several videos at once under the
+        // shared thread budget, and frame threading would add latency to every seek.
+        context.pointer.pointee.thread_count = 1
+        guard avcodec_open2(context.pointer, codec, nil) >= 0 else {
+            throw VideoIOError.codecUnsupported(path: path, codec: codecName)
+        }
+        decoder = context
+
+        let tb = stream.pointee.time_base
+        timeBase = tb.den != 0 ? Double(tb.num) / Double(tb.den) : 0
+        index = PresentationIndex(format: format, streamIndex: best, packet: packet)
+        metadata = VideoReader.describe(
+            stream: stream, parameters: parameters, index: index, timeBase: timeBase, codecName: codecName)
+    }
+
+    private static func describe(
+        stream: UnsafeMutablePointer<AVStream>, parameters: UnsafeMutablePointer<AVCodecParameters>,
+        index: PresentationIndex, timeBase: Double, codecName: String
+    ) -> VideoMetadata {
+        func rate(_ r: AVRational) -> Double? { r.num > 0 && r.den > 0 ? Double(r.num) / Double(r.den) : nil }
+        let count = index.count
+        var duration = 0.0
+        if count > 0 {
+            let span = Double(index.pts[count - 1] - index.pts[0]) * timeBase
+            duration = span
+        }
+        let fps =
+            rate(stream.pointee.avg_frame_rate) ?? rate(stream.pointee.r_frame_rate)
+            ?? (duration > 0 ? Double(count - 1) / duration : 0)
+        if count > 0 {
+            // The last frame is shown for its packet duration, or one frame period when unknown.
+            let last = index.durations[count - 1]
+            duration += last > 0 ? Double(last) * timeBase : (fps > 0 ? 1 / fps : 0)
+        }
+        let claimed = Int(stream.pointee.nb_frames)
+        return VideoMetadata(
+            frameCount: count,
+            containerFrameCount: claimed > 0 ? claimed : nil,
+            fps: fps,
+            duration: duration,
+            width: Int(parameters.pointee.width),
+            height: Int(parameters.pointee.height),
+            rotation: displayRotation(stream),
+            codecName: codecName)
+    }
+
+    /// The clockwise rotation that ffmpeg's autorotate would apply (cmdutils `get_rotation`).
+    private static func displayRotation(_ stream: UnsafeMutablePointer<AVStream>) -> Int {
+        var size = 0
+        guard let raw = av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, &size), size >= 36 else {
+            return 0
+        }
+        var m = [Double](repeating: 0, count: 9)
+        for i in 0..<9 {
+            // 16.16 fixed point (the last column is 2.30, unused here).
+            m[i] = Double(UnsafeRawPointer(raw).loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)) / 65536
+        }
+        let scale0 = (m[0] * m[0] + m[3] * m[3]).squareRoot()
+        let scale1 = (m[1] * m[1] + m[4] * m[4]).squareRoot()
+        guard scale0 > 0, scale1 > 0 else { return 0 }
+        // av_display_rotation_get is counter-clockwise; autorotate negates it.
+        let counterClockwise = -atan2(m[1] / scale1, m[0] / scale0) * 180 / Double.pi
+        let clockwise = Int((-counterClockwise).rounded())
+        let quarter = Int((Double(((clockwise % 360) + 360) % 360) / 90).rounded()) % 4
+        return quarter * 90
+    }
+
+    /// The presentation time in seconds of frame `index` (pts × time base).
+    public func timestamp(ofFrame index: Int) throws -> Double {
+        try checkIndex(index)
+        return Double(self.index.pts[index]) * timeBase
+    }
+
+    /// The index of the frame shown at `seconds`: the last frame whose timestamp is not after it.
+    ///
+    /// Times before the first frame's timestamp map to frame 0. Exact for variable frame rate,
+    /// since it searches the real timestamps rather than multiplying by the fps.
+    /// - Throws: ``VideoIOError/timeOutOfRange(path:seconds:duration:)`` outside `0...end`, where
+    ///   end is the first timestamp plus ``VideoMetadata/duration``.
+    public func frameIndex(atTime seconds: Double) throws -> Int {
+        guard frameCount > 0 else {
+            throw VideoIOError.timeOutOfRange(path: path, seconds: seconds, duration: 0)
+        }
+        let start = Double(index.pts[0]) * timeBase
+        guard seconds.isFinite, seconds >= 0, seconds <= start + metadata.duration else {
+            throw VideoIOError.timeOutOfRange(path: path, seconds: seconds, duration: metadata.duration)
+        }
+        // A small slack absorbs the rounding of seconds = k / fps against integer pts.
+        let ticks = seconds / timeBase + 1e-6
+        var low = 0, high = frameCount - 1
+        while low < high {
+            let mid = (low + high + 1) / 2
+            if Double(index.pts[mid]) <= ticks { low = mid } else { high = mid - 1 }
+        }
+        return low
+    }
+
+    /// Decodes frame `index` (presentation order) as RGB, optionally resized.
+    public func frame(at index: Int, size: FrameSize? = nil, filter: ResizeFilter = .bilinear) throws -> VideoFrame {
+        try frames(at: [index], size: size, filter: filter)[0]
+    }
+
+    /// Decodes the frame shown at `seconds` (see ``frameIndex(atTime:)``).
+    public func frame(atTime seconds: Double, size: FrameSize? = nil, filter: ResizeFilter = .bilinear) throws
+        -> VideoFrame
+    {
+        try frame(at: try frameIndex(atTime: seconds), size: size, filter: filter)
+    }
+
+    /// Decodes several frames, returned in the order asked (repeats allowed).
+    ///
+    /// Requests are served in ascending order, decoding forward and seeking back to a keyframe only
+    /// when the next requested frame lies behind the decoder or past a keyframe it has not reached.
+    /// - Throws: ``VideoIOError/indexOutOfRange(path:index:frameCount:)`` before decoding anything
+    ///   if any index is invalid; ``VideoIOError/decodeFailed(path:frameIndex:reason:)``.
+    public func frames(at indices: [Int], size: FrameSize? = nil, filter: ResizeFilter = .bilinear) throws
+        -> [VideoFrame]
+    {
+        for i in indices { try checkIndex(i) }
+        var decoded: [Int: VideoFrame] = [:]
+        for target in Set(indices).sorted() {
+            decoded[target] = try decodeFrame(target, size: size, filter: filter)
+        }
+        return indices.map { decoded[$0]! }
+    }
+
+    /// Decodes frames into one Float32 tensor `[T, H, W, 3]` with values in `[0, 1]` (byte / 255).
+    ///
+    /// Without `size`, frames come out at the stored size from ``metadata`` (a stream that changes
+    /// resolution midway is resized to it, so the clip stays rectangular).
+    public func clip(at indices: [Int], size: FrameSize? = nil, filter: ResizeFilter = .bilinear) throws -> Tensor {
+        guard let target = size ?? storedSize else {
+            throw VideoIOError.notAVideo(path: path, reason: "the stream declares no frame size")
+        }
+        let frames = try frames(at: indices, size: target, filter: filter)
+        let frameElements = target.height * target.width * 3
+        return Tensor(shape: [frames.count, target.height, target.width, 3]) { out in
+            for (t, f) in frames.enumerated() {
+                f.pixels.withUnsafeBufferPointer { src in
+                    for i in 0..<frameElements { out[t * frameElements + i] = Float(src[i]) / 255 }
+                }
+            }
+        }
+    }
+
+    private var storedSize: FrameSize? {
+        metadata.width > 0 && metadata.height > 0 ? FrameSize(width: metadata.width, height: metadata.height) : nil
+    }
+
+    func checkIndex(_ i: Int) throws {
+        guard i >= 0 && i < frameCount else {
+            throw VideoIOError.indexOutOfRange(path: path, index: i, frameCount: frameCount)
+        }
+    }
+}
