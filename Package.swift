@@ -47,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "videossl",
             dependencies: [
-                "TensorCore", "Training",
+                "TensorCore", "VideoIO", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
