@@ -58,11 +58,16 @@ public final class TimeSformer: Module, VideoBackbone {
         name == "classifier" ? "head" : super.key(forProperty: name)
     }
 
+    /// The token width `C`.
     public var embedDim: Int { config.embedDim }
+    /// The number of frames the time embedding is sized for (1 for the image model).
     public var frameCount: Int { config.numFrames }
+    /// The side of a square patch in pixels.
     public var patchSize: Int { config.patchSize }
+    /// The embeddings timm exempts from weight decay.
     public var noWeightDecayKeys: Set<String> { ["pos_embed", "cls_token", "time_embed"] }
 
+    /// The final-norm class embedding `[B, C]` and patch tokens `[B, T, N, C]` of a clip `[B, T, 3, H, W]`.
     public func features(_ clip: Tensor) -> (cls: Tensor, tokens: Tensor) {
         let (b, t, h, w) = ClipShape.check(clip, op: "TimeSformer", patchSize: patchSize)
         let c = embedDim
@@ -84,5 +89,6 @@ public final class TimeSformer: Module, VideoBackbone {
                 x.slice(axis: 1, range: 1..<(1 + t * n)).reshaped([b, t, n, c]))
     }
 
+    /// Class logits from the class embedding, or the embedding itself without a classifier.
     public func head(_ cls: Tensor) -> Tensor { classifier.map { $0(cls) } ?? cls }
 }

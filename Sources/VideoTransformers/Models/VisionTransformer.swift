@@ -51,9 +51,13 @@ public final class VisionTransformer: Module, VideoBackbone {
         name == "classifier" ? "head" : super.key(forProperty: name)
     }
 
+    /// The token width `C`.
     public var embedDim: Int { config.embedDim }
+    /// The number of frames the time embedding is sized for (1 for the image model).
     public var frameCount: Int { 1 }
+    /// The side of a square patch in pixels.
     public var patchSize: Int { config.patchSize }
+    /// The embeddings timm exempts from weight decay.
     public var noWeightDecayKeys: Set<String> { ["pos_embed", "cls_token"] }
 
     /// Final-norm tokens `[M, 1 + N, C]` of images `[M, 3, H, W]`, with the position embedding
@@ -70,6 +74,7 @@ public final class VisionTransformer: Module, VideoBackbone {
         return (norm(x), layout)
     }
 
+    /// The final-norm class embedding `[B, C]` and patch tokens `[B, T, N, C]` of a clip `[B, T, 3, H, W]`.
     public func features(_ clip: Tensor) -> (cls: Tensor, tokens: Tensor) {
         let (b, t, h, w) = ClipShape.check(clip, op: "VisionTransformer", patchSize: patchSize)
         let (x, layout) = encode(clip.reshaped([b * t, 3, h, w]))
@@ -79,5 +84,6 @@ public final class VisionTransformer: Module, VideoBackbone {
         return (t == 1 ? cls.reshaped([b, embedDim]) : cls.mean(axis: 1), tokens)
     }
 
+    /// Class logits from the class embedding, or the embedding itself without a classifier.
     public func head(_ cls: Tensor) -> Tensor { classifier.map { $0(cls) } ?? cls }
 }
