@@ -88,5 +88,9 @@ let package = Package(
             dependencies: ["VideoIO", "TensorCore", "_TestSupport"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(
+            name: "VideoTransformersTests", dependencies: ["VideoTransformers", "TensorCore", "_TestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
     ]
 )

@@ -1,0 +1,90 @@
+import TensorCore
+
+/// TimeSformer's divided space-time block, as TIME's implementation runs it
+/// (`reference/TIME.md` §2.1), on tokens `[B, 1 + T·N, C]` in "t n" order:
+///
+/// 1. temporal: each patch attends over its own position in the other frames (the class token
+///    takes no part); the result goes through `temporal_fc` and is added to the patches;
+/// 2. spatial: each frame, with its own copy of the class token prepended, attends over its
+///    patches; the per-frame class outputs are averaged back into one class token;
+/// 3. MLP, pre-norm, residual.
+///
+/// State-dict keys: `norm1`, `attn`, `temporal_norm1`, `temporal_attn`, `temporal_fc`, `norm2`,
+/// `mlp`. The one drop-path layer serves the three residual branches, each drawing its own mask.
+public final class DividedSpaceTimeBlock: Module {
+    /// The norm before spatial attention.
+    public let norm1: any UnaryLayer
+    /// Spatial attention within a frame.
+    public let attn: any TokenMixer
+    /// The norm before temporal attention.
+    public let temporalNorm1: any UnaryLayer
+    /// Temporal attention across frames at one patch position.
+    public let temporalAttn: any TokenMixer
+    /// The projection after temporal attention; zero-initialised so that a fresh video model
+    /// equals the frame-wise image model (TimeSformer issues #29, #66).
+    public let temporalFc: Linear
+    /// Stochastic depth on the three residual branches.
+    public let dropPath: DropPath
+    /// The norm before the MLP.
+    public let norm2: any UnaryLayer
+    /// The feed-forward block.
+    public let mlp: any UnaryLayer
+
+    /// Creates a block from its parts.
+    public init(
+        norm1: any UnaryLayer, attn: any TokenMixer, temporalNorm1: any UnaryLayer, temporalAttn: any TokenMixer,
+        temporalFc: Linear, norm2: any UnaryLayer, mlp: any UnaryLayer, dropPath: Float
+    ) {
+        self.norm1 = norm1
+        self.attn = attn
+        self.temporalNorm1 = temporalNorm1
+        self.temporalAttn = temporalAttn
+        self.temporalFc = temporalFc
+        self.dropPath = DropPath(probability: dropPath)
+        self.norm2 = norm2
+        self.mlp = mlp
+        super.init()
+    }
+
+    /// The TimeSformer-B block: LayerNorms with `layerNormEpsilon`, two ``Attention`` layers, a
+    /// C → C `temporal_fc` and a GELU ``Mlp`` of width `dim · mlpRatio`.
+    public convenience init(
+        dim: Int, heads: Int, mlpRatio: Double, dropPath: Float, layerNormEpsilon: Float = 1e-6,
+        using generator: inout RandomGenerator
+    ) {
+        let attn = Attention(dim: dim, heads: heads, using: &generator)
+        let temporalAttn = Attention(dim: dim, heads: heads, using: &generator)
+        let temporalFc = Linear(inFeatures: dim, outFeatures: dim, using: &generator)
+        let mlp = Mlp(inFeatures: dim, hiddenFeatures: Int(Double(dim) * mlpRatio), using: &generator)
+        self.init(norm1: LayerNorm(dim, epsilon: layerNormEpsilon), attn: attn,
+                  temporalNorm1: LayerNorm(dim, epsilon: layerNormEpsilon), temporalAttn: temporalAttn,
+                  temporalFc: temporalFc, norm2: LayerNorm(dim, epsilon: layerNormEpsilon), mlp: mlp,
+                  dropPath: dropPath)
+    }
+
+    /// Applies the block to `x` `[B, 1 + T·N, C]` laid out as `layout` (one class token).
+    public func callAsFunction(_ x: Tensor, layout: TokenLayout) -> Tensor {
+        let (t, n) = (layout.frames, layout.patchesPerFrame)
+        precondition(x.rank == 3 && layout.classTokens == 1 && x.shape[1] == layout.length,
+                     "DividedSpaceTimeBlock: tokens \(x.shape) do not match 1 class token + \(t) frames × \(n) patches")
+        let (b, c) = (x.shape[0], x.shape[2])
+        let cls = x.slice(axis: 1, range: 0..<1)
+        let patches = x.slice(axis: 1, range: 1..<(1 + t * n))
+
+        let timeLayout = TokenLayout(frames: t, gridHeight: 1, gridWidth: 1, classTokens: 0)
+        let byPosition = patches.reshaped([b, t, n, c]).permuted([0, 2, 1, 3]).reshaped([b * n, t, c])
+        let temporal = temporalFc(dropPath(temporalAttn(temporalNorm1(byPosition), layout: timeLayout)))
+        let p1 = patches + temporal.reshaped([b, n, t, c]).permuted([0, 2, 1, 3]).reshaped([b, t * n, c])
+
+        let frameLayout = TokenLayout(frames: 1, gridHeight: layout.gridHeight, gridWidth: layout.gridWidth,
+                                      classTokens: 1)
+        let perFrame = Tensor.concat([cls.reshaped([b, 1, 1, c]).broadcast(to: [b, t, 1, c]),
+                                      p1.reshaped([b, t, n, c])], axis: 2).reshaped([b * t, 1 + n, c])
+        let spatial = dropPath(attn(norm1(perFrame), layout: frameLayout)).reshaped([b, t, 1 + n, c])
+        let clsResidual = spatial.slice(axis: 2, range: 0..<1).mean(axis: 1).reshaped([b, 1, c])
+        let patchResidual = spatial.slice(axis: 2, range: 1..<(1 + n)).reshaped([b, t * n, c])
+        let x1 = Tensor.concat([cls + clsResidual, p1 + patchResidual], axis: 1)
+
+        return x1 + dropPath(mlp(norm2(x1)))
+    }
+}

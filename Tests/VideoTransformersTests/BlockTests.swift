@@ -1,0 +1,73 @@
+import Testing
+import TensorCore
+import VideoTransformers
+import _TestSupport
+
+@Suite("Shared transformer blocks")
+struct BlockTests {
+    @Test func attentionMatchesHandWrittenHeads() {
+        // Two heads of width 2: the fused projection's channel s·C + head·d + j must feed head
+        // `head`'s component s (TIME.md §0). Checked against per-head attention built by hand.
+        var g = RandomGenerator(seed: 1)
+        let attn = Attention(dim: 4, heads: 2, using: &g)
+        let x = Tensor.normal([1, 3, 4], using: &g)
+        let y = attn(x)
+        let qkv = attn.qkv(x)
+        var heads: [Tensor] = []
+        for h in 0..<2 {
+            func part(_ s: Int) -> Tensor { qkv.slice(axis: 2, range: (s * 4 + h * 2)..<(s * 4 + h * 2 + 2)) }
+            let scores = Tensor.matmul(part(0), part(1), transposeB: true) * (1 / Float(2).squareRoot())
+            heads.append(Tensor.matmul(scores.softmax(axis: -1), part(2)))
+        }
+        let expected = attn.proj(Tensor.concat(heads, axis: 2))
+        #expect(isClose(y, expected, atol: 1e-5), "max diff \(maxAbsDifference(y, expected))")
+    }
+
+    @Test func attentionGradientsMatchFiniteDifferences() {
+        var g = RandomGenerator(seed: 2)
+        let attn = Attention(dim: 4, heads: 2, using: &g)
+        let r = checkGradients([Tensor.normal([2, 3, 4], using: &g)]) { xs in attn(xs[0]).squared().sum() }
+        #expect(r.passed, "\(r)")
+    }
+
+    @Test func patchEmbedOrdersPatchesRowMajor() {
+        var g = RandomGenerator(seed: 3)
+        let embed = PatchEmbed(patchSize: 2, embedDim: 5, using: &g)
+        let images = Tensor.normal([1, 3, 4, 6], using: &g)
+        let (tokens, gh, gw) = embed(images)
+        #expect(tokens.shape == [1, 6, 5] && gh == 2 && gw == 3)
+        // Patch (row 1, col 2) is token 5: the convolution of pixels rows 2..<4, cols 4..<6.
+        let patch = images.slice(axis: 2, range: 2..<4).slice(axis: 3, range: 4..<6)
+        let direct = Tensor.conv2d(patch, weight: embed.proj.weight.value, bias: embed.proj.bias?.value,
+                                   stride: (2, 2), padding: (0, 0)).reshaped([5])
+        #expect(isClose(tokens.slice(axis: 1, range: 5..<6).reshaped([5]), direct, atol: 1e-5))
+    }
+
+    @Test func stochasticDepthRatesAreLinspace() {
+        #expect(stochasticDepthRates(maxRate: 0.1, depth: 3) == [0, 0.05, 0.1])
+        #expect(stochasticDepthRates(maxRate: 0.3, depth: 1) == [0])
+        var g = RandomGenerator(seed: 4)
+        let vit = VisionTransformer(TransformerConfig(embedDim: 8, depth: 4, numHeads: 2, patchSize: 4,
+                                                      numFrames: 1, imgSize: 8, numClasses: 3, dropPathRate: 0.3),
+                                    using: &g)
+        let rates = vit.blocks.map(\.dropPath.probability)
+        #expect(zip(rates, [0, 0.1, 0.2, 0.3] as [Float]).allSatisfy { Swift.abs($0 - $1) < 1e-6 }, "\(rates)")
+    }
+
+    @Test func blockInEvalModeIsDeterministicAndResidual() {
+        var g = RandomGenerator(seed: 5)
+        let block = Block(dim: 8, heads: 2, mlpRatio: 2, dropPath: 0.5, using: &g)
+        let x = Tensor.normal([2, 5, 8], using: &g)
+        let layout = TokenLayout(frames: 1, gridHeight: 2, gridWidth: 2, classTokens: 1)
+        block.eval()
+        let a = block(x, layout: layout), b = block(x, layout: layout)
+        #expect(a == b)
+        let attnOut = x + block.attn(block.norm1(x), layout: layout)
+        let expected = attnOut + block.mlp(block.norm2(attnOut))
+        #expect(isClose(a, expected, atol: 1e-5))
+        #expect(block.namedParameters().map(\.0) == [
+            "norm1.weight", "norm1.bias", "attn.qkv.weight", "attn.qkv.bias", "attn.proj.weight", "attn.proj.bias",
+            "norm2.weight", "norm2.bias", "mlp.fc1.weight", "mlp.fc1.bias", "mlp.fc2.weight", "mlp.fc2.bias",
+        ])
+    }
+}
