@@ -73,6 +73,12 @@ let package = Package(
             path: "Benchmarks/VideoIOBenchmarks"
         ),
 
+        .executableTarget(
+            name: "ModelBenchmarks",
+            dependencies: ["VideoTransformers", "TensorCore"],
+            path: "Benchmarks/ModelBenchmarks"
+        ),
+
         // Tests: one target per library target, plus shared helpers.
         .target(name: "_TestSupport", dependencies: ["TensorCore"], path: "Tests/_TestSupport"),
         .testTarget(
