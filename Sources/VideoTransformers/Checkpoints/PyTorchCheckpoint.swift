@@ -18,13 +18,14 @@ public enum PyTorchCheckpoint {
 
     /// Reads the state dict of a `.pth`/`.pyth` zip archive.
     public static func read(contentsOf url: URL) throws(CheckpointError) -> ImportedCheckpoint {
+        if let head = try? FileHandle(forReadingFrom: url).read(upToCount: 2), head.first == 0x80 {
+            throw .legacyPyTorchFormat(path: url.path)
+        }
+        try ZipDirectoryCheck.validate(url, path: url.path)
         let archive: Archive
         do {
             archive = try Archive(url: url, accessMode: .read)
         } catch {
-            if let head = try? FileHandle(forReadingFrom: url).read(upToCount: 2), head.first == 0x80 {
-                throw .legacyPyTorchFormat(path: url.path)
-            }
             guard FileManager.default.isReadableFile(atPath: url.path) else {
                 throw .unreadable(path: url.path, reason: "no readable file at this path")
             }
@@ -34,11 +35,24 @@ public enum PyTorchCheckpoint {
     }
 
     /// Reads the state dict of an in-memory `.pth`/`.pyth` archive; `path` labels errors.
+    ///
+    /// The bytes go through a temporary file: ZIPFoundation's in-memory archives trap on a
+    /// corrupt offset that points past the end of the buffer, while its file-backed reader
+    /// reports the short read as an error.
     public static func parse(_ data: Data, path: String) throws(CheckpointError) -> ImportedCheckpoint {
         if data.first == 0x80 { throw .legacyPyTorchFormat(path: path) }
+        let temporary = FileManager.default.temporaryDirectory
+            .appendingPathComponent("videossl-checkpoint-\(UUID().uuidString).zip")
+        do {
+            try data.write(to: temporary)
+        } catch {
+            throw .unreadable(path: path, reason: "cannot stage the bytes in a temporary file (\(error.localizedDescription))")
+        }
+        defer { try? FileManager.default.removeItem(at: temporary) }
+        try ZipDirectoryCheck.validate(data, path: path)
         let archive: Archive
         do {
-            archive = try Archive(data: data, accessMode: .read)
+            archive = try Archive(url: temporary, accessMode: .read)
         } catch {
             throw .corruptArchive(path: path, reason: "\(error)")
         }
@@ -109,11 +123,16 @@ private struct ArchiveRecords {
     func optionalRecord(_ name: String) throws(CheckpointError) -> Data? {
         guard let entry = archive[name] else { return nil }
         var data = Data()
+        let checksum: CRC32
         do {
-            // The CRC check is what catches flipped bytes inside the (uncompressed) records.
-            _ = try archive.extract(entry, skipCRC32: false) { chunk in data.append(chunk) }
+            checksum = try archive.extract(entry, skipCRC32: false) { chunk in data.append(chunk) }
         } catch {
             throw .corruptArchive(path: path, reason: "record \(name): \(error)")
+        }
+        // Records are stored uncompressed, so the CRC is the only thing that catches flipped
+        // bytes in them; ZIPFoundation computes it but leaves the comparison to the caller.
+        guard checksum == entry.checksum, data.count == Int(exactly: entry.uncompressedSize) else {
+            throw .corruptArchive(path: path, reason: "record \(name) fails its size or CRC-32 check")
         }
         return data
     }
