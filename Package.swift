@@ -15,6 +15,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         // System libraries (implementation detail: no C type appears in a public signature).
@@ -35,7 +36,10 @@ let package = Package(
             dependencies: ["_CBLAS", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "VideoIO", dependencies: ["TensorCore", "_CFFmpeg"]),
-        .target(name: "VideoTransformers", dependencies: ["TensorCore"]),
+        .target(
+            name: "VideoTransformers",
+            dependencies: ["TensorCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+        ),
         .target(name: "TemporalSSL", dependencies: ["TensorCore"]),
         .target(
             name: "Training",
