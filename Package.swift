@@ -51,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "videossl",
             dependencies: [
-                "TensorCore", "VideoIO", "Training",
+                "TensorCore", "VideoIO", "VideoTransformers", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -101,6 +101,9 @@ let package = Package(
         .testTarget(
             name: "VideoTransformersTests", dependencies: ["VideoTransformers", "TensorCore", "_TestSupport"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "VideoSSLCLITests", dependencies: ["videossl", "VideoIO", "TensorCore"]
         ),
     ]
 )

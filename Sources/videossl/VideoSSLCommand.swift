@@ -6,7 +6,7 @@ struct VideoSSLCommand: ParsableCommand {
         commandName: "videossl",
         abstract: "Self-supervised video transformers on the CPU.",
         version: "0.1.0",
-        subcommands: [DecodeCommand.self, FlowCommand.self])
+        subcommands: [DecodeCommand.self, FlowCommand.self, InferCommand.self, ConvertCommand.self])
 }
 
 /// `WxH` as given on the command line.
