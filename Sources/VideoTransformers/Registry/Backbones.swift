@@ -3,8 +3,8 @@ import TensorCore
 /// The registry of named backbone variants.
 ///
 /// Each variant is a family (how to build the network) plus a base ``TransformerConfig``;
-/// overrides change single hyper-parameters by their reference names. Motionformer (`motionformer_*`)
-/// and X-ViT (`xvit_*`) variants are added as further table entries with their own families.
+/// overrides change single hyper-parameters by their reference names. Families: `vit`,
+/// `timesformer`, `motionformer` (trajectory attention) and `xvit` (space-time mixing).
 public enum Backbones {
     /// One named variant: a base configuration and the builder of its family.
     public struct Variant: Sendable {
@@ -34,6 +34,24 @@ public enum Backbones {
             config: TransformerConfig(embedDim: 192, depth: 12, numHeads: 3, patchSize: 16, numFrames: 8,
                                       imgSize: 112, numClasses: 174),
             build: timesformer),
+        // Motionformer-B/16 with 2-D patches, 8 frames, drop-path 0.2: TIME's configuration (TIME.md §2.2).
+        "motionformer_base_8x224": Variant(
+            family: "motionformer", config: TransformerConfig(dropPathRate: 0.2), build: motionformer),
+        // CPU-sized Motionformer for development runs.
+        "motionformer_tiny_8x112": Variant(
+            family: "motionformer",
+            config: TransformerConfig(embedDim: 192, depth: 12, numHeads: 3, patchSize: 16, numFrames: 8,
+                                      imgSize: 112, numClasses: 174, dropPathRate: 0.2),
+            build: motionformer),
+        // X-ViT-B/16 over 8 frames, no backbone drop-path (head dropout 0.5): TIME.md §2.3.
+        "xvit_base_8x224": Variant(family: "xvit", config: TransformerConfig(dropPathRate: 0), build: xvit),
+        // CPU-sized X-ViT; with 3 heads of 64 channels the shift folds of 48 channels straddle
+        // heads (see SpaceTimeMixingAttention).
+        "xvit_tiny_8x112": Variant(
+            family: "xvit",
+            config: TransformerConfig(embedDim: 192, depth: 12, numHeads: 3, patchSize: 16, numFrames: 8,
+                                      imgSize: 112, numClasses: 174, dropPathRate: 0),
+            build: xvit),
         // timm's ImageNet ViT-B/16 (1000 classes, no stochastic depth by default).
         "vit_base_patch16_224": Variant(
             family: "vit",
@@ -77,6 +95,14 @@ public enum Backbones {
 
     private static func timesformer(_ config: TransformerConfig, _ generator: inout RandomGenerator) -> any VideoBackbone {
         TimeSformer(config, using: &generator)
+    }
+
+    private static func motionformer(_ config: TransformerConfig, _ generator: inout RandomGenerator) -> any VideoBackbone {
+        Motionformer(config, using: &generator)
+    }
+
+    private static func xvit(_ config: TransformerConfig, _ generator: inout RandomGenerator) -> any VideoBackbone {
+        XViT(config, using: &generator)
     }
 
     private static func vit(_ config: TransformerConfig, _ generator: inout RandomGenerator) -> any VideoBackbone {
