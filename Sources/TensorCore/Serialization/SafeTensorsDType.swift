@@ -60,16 +60,15 @@ extension SafeTensorsDType {
         case .float32:
             return Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
         case .float16:
-            return Self.halfToFloat(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+            return Float(float16Bits: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
         case .bfloat16:
-            let bits = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-            return Float(bitPattern: UInt32(bits) << 16)
+            return Float(bfloat16Bits: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
         case .float64:
             let bits = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))
             return Float(Double(bitPattern: bits))
         case .float8E5M2:
             // E5M2 is the top byte of an IEEE half, infinities and NaNs included.
-            return Self.halfToFloat(UInt16(bytes[i]) << 8)
+            return Float(float16Bits: UInt16(bytes[i]) << 8)
         case .float8E4M3:
             return Self.e4m3ToFloat(bytes[i])
         default:
@@ -93,23 +92,6 @@ extension SafeTensorsDType {
         }
     }
 
-    /// IEEE binary16 → binary32, exact for every value (written out because `Float16` is missing
-    /// on some supported platforms, e.g. macOS on Intel).
-    static func halfToFloat(_ h: UInt16) -> Float {
-        let sign = UInt32(h & 0x8000) << 16
-        let exponent = Int((h >> 10) & 0x1F)
-        let mantissa = UInt32(h & 0x03FF)
-        switch exponent {
-        case 0:
-            // Zero or subnormal: mantissa × 2⁻²⁴, exactly representable in Float.
-            let magnitude = Float(mantissa) * 0x1p-24
-            return sign != 0 ? -magnitude : magnitude
-        case 0x1F:
-            return Float(bitPattern: sign | 0x7F80_0000 | (mantissa << 13))
-        default:
-            return Float(bitPattern: sign | UInt32(exponent - 15 + 127) << 23 | (mantissa << 13))
-        }
-    }
 
     /// OCP FP8 E4M3 (the "fn" variant PyTorch uses): bias 7, no infinities, NaN when all
     /// exponent and mantissa bits are set.

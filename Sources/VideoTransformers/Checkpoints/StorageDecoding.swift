@@ -57,10 +57,9 @@ enum StorageDecoding {
             case .float32:
                 return Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
             case .float16:
-                return halfToFloat(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                return Float(float16Bits: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
             case .bfloat16:
-                let bits = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-                return Float(bitPattern: UInt32(bits) << 16)
+                return Float(bfloat16Bits: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
             case .float64:
                 return Float(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
             case .int64, .int32, .uint8, .bool:
@@ -82,19 +81,4 @@ enum StorageDecoding {
         }
     }
 
-    /// IEEE binary16 → binary32, exact (written out because `Float16` is missing on some platforms).
-    static func halfToFloat(_ h: UInt16) -> Float {
-        let sign = UInt32(h & 0x8000) << 16
-        let exponent = Int((h >> 10) & 0x1F)
-        let mantissa = UInt32(h & 0x03FF)
-        switch exponent {
-        case 0:
-            let magnitude = Float(mantissa) * 0x1p-24
-            return sign != 0 ? -magnitude : magnitude
-        case 0x1F:
-            return Float(bitPattern: sign | 0x7F80_0000 | (mantissa << 13))
-        default:
-            return Float(bitPattern: sign | UInt32(exponent - 15 + 127) << 23 | (mantissa << 13))
-        }
-    }
 }
