@@ -14,6 +14,8 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
     /// An item could not be decoded (raised under ``BadItemPolicy/throw``; `index` is the item's
     /// position in the dataset).
     case unreadableItem(path: String, index: Int, reason: String)
+    /// A dataset file (list, JSON) could not be written.
+    case writeFailed(path: String, reason: String)
     /// Under ``BadItemPolicy/skip``, every item of the dataset failed to decode.
     case noReadableItems(count: Int)
 
@@ -21,7 +23,8 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
     public var path: String {
         switch self {
         case .unreadable(let path, _), .malformedLine(let path, _, _, _), .malformedJSON(let path, _),
-            .unknownTemplate(let path, _, _), .empty(let path), .unreadableItem(let path, _, _):
+            .unknownTemplate(let path, _, _), .empty(let path), .unreadableItem(let path, _, _),
+            .writeFailed(let path, _):
             return path
         case .noReadableItems:
             return ""
@@ -49,6 +52,8 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
             return "the file or folder lists no items"
         case .unreadableItem:
             return "fix or remove the file, or load the dataset with the .skip policy"
+        case .writeFailed:
+            return "check the directory exists and is writable"
         case .noReadableItems:
             return "check the dataset root: relative paths resolve against it"
         }
@@ -69,6 +74,8 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(path): no items; \(hint)"
         case .unreadableItem(let path, let index, let reason):
             return "\(path): item \(index) unreadable (\(reason)); \(hint)"
+        case .writeFailed(let path, let reason):
+            return "\(path): cannot write (\(reason)); \(hint)"
         case .noReadableItems(let count):
             return "none of the \(count) items could be decoded; \(hint)"
         }

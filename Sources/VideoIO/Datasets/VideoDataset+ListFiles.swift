@@ -47,8 +47,8 @@ extension VideoDataset {
     ) throws(DatasetError) -> [DatasetItem] {
         let text = try readText(listPath)
         var items: [DatasetItem] = []
-        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+        // `\r\n` is one Character in Swift, so Windows line ends split here too.
+        for (offset, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             if fields.isEmpty { continue }
             let fail = { (reason: String) in

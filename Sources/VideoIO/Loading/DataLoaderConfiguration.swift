@@ -23,7 +23,8 @@ public struct DataLoaderConfiguration: Sendable {
     public var prefetch: Int
     /// Runs in the worker on each decoded clip `[T, 3, H, W]` (values in `[0, 1]`) with the
     /// sample's own generator: cropping, flipping, normalisation. Its output sizes must agree
-    /// across samples.
+    /// across samples. An error it throws counts as the item being unreadable (see
+    /// ``BadItemPolicy``), as does one from an extra.
     public var transform: DataLoader.ClipTransform?
     /// Per-sample integer data computed in the worker from the transformed clip (for example
     /// ``DataLoader/flowDirections(_:)``), stacked into `[B, ...]` under the same name.

@@ -105,7 +105,7 @@ final class LoaderRun: @unchecked Sendable {
     }
 
     func startWorkers(_ count: Int) {
-        let workers = min(count, max(1, batches.count))
+        let workers = min(count, batches.count)
         condition.withLock { running = workers }
         for w in 0..<workers {
             let thread = Thread { [self] in work() }
