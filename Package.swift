@@ -35,7 +35,10 @@ let package = Package(
             name: "TensorCore",
             dependencies: ["_CBLAS", .product(name: "Logging", package: "swift-log")]
         ),
-        .target(name: "VideoIO", dependencies: ["TensorCore", "_CFFmpeg"]),
+        .target(
+            name: "VideoIO",
+            dependencies: ["TensorCore", "_CFFmpeg", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "VideoTransformers",
             dependencies: ["TensorCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]

@@ -1,0 +1,83 @@
+import Foundation
+
+extension VideoDataset {
+    /// Reads a VideoMAE-style `path label` list: one video per line, the class index last.
+    ///
+    /// The path is everything before the last run of spaces, so paths with spaces survive; blank
+    /// lines are ignored. Relative paths resolve against `root` (the list's own text otherwise).
+    /// - Throws: ``DatasetError/unreadable(path:reason:)``,
+    ///   ``DatasetError/malformedLine(path:line:content:reason:)`` with the 1-based line number, or
+    ///   ``DatasetError/empty(path:)``.
+    public static func pathLabelList(
+        at listPath: String, root: String? = nil, badItemPolicy: BadItemPolicy = .skip
+    ) throws(DatasetError) -> VideoDataset {
+        let items = try parseList(at: listPath, fieldName: "path label") { fields, fail throws(DatasetError) in
+            guard fields.count >= 2 else { throw fail("expected a path and a label") }
+            let label = try integer(fields[fields.count - 1], name: "label", minimum: 0, fail: fail)
+            return DatasetItem(path: resolve(fields.dropLast().joined(separator: " "), root: root), label: label)
+        }
+        return VideoDataset(items: items, badItemPolicy: badItemPolicy)
+    }
+
+    /// Reads an mmaction2-style frame list, `directory frame_count label` per line.
+    ///
+    /// Each directory holds the frames as images named by `pattern` (FFmpeg decodes PNG and JPEG).
+    /// - Throws: as ``pathLabelList(at:root:badItemPolicy:)``; a frame count below 1 is malformed.
+    public static func frameList(
+        at listPath: String, root: String? = nil, pattern: FrameNamePattern = .mmaction,
+        badItemPolicy: BadItemPolicy = .skip
+    ) throws(DatasetError) -> VideoDataset {
+        let items = try parseList(at: listPath, fieldName: "directory frame_count label") {
+            fields, fail throws(DatasetError) in
+            guard fields.count >= 3 else { throw fail("expected a directory, a frame count and a label") }
+            let frames = try integer(fields[fields.count - 2], name: "frame count", minimum: 1, fail: fail)
+            let label = try integer(fields[fields.count - 1], name: "label", minimum: 0, fail: fail)
+            let directory = fields.dropLast(2).joined(separator: " ")
+            return DatasetItem(
+                path: resolve(directory, root: root), label: label,
+                media: .frameFolder(frameCount: frames, pattern: pattern))
+        }
+        return VideoDataset(items: items, badItemPolicy: badItemPolicy)
+    }
+
+    /// Splits a list file into lines of space-separated fields and parses each non-blank one.
+    private static func parseList(
+        at listPath: String, fieldName: String,
+        item: ([String], (String) -> DatasetError) throws(DatasetError) -> DatasetItem
+    ) throws(DatasetError) -> [DatasetItem] {
+        let text = try readText(listPath)
+        var items: [DatasetItem] = []
+        // `\r\n` is one Character in Swift, so Windows line ends split here too.
+        for (offset, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            if fields.isEmpty { continue }
+            let fail = { (reason: String) in
+                DatasetError.malformedLine(path: listPath, line: offset + 1, content: String(line), reason: reason)
+            }
+            items.append(try item(fields, fail))
+        }
+        guard !items.isEmpty else { throw .empty(path: listPath) }
+        return items
+    }
+
+    private static func integer(
+        _ field: String, name: String, minimum: Int, fail: (String) -> DatasetError
+    ) throws(DatasetError) -> Int {
+        guard let value = Int(field), value >= minimum else {
+            throw fail("\(name) `\(field)` is not an integer ≥ \(minimum)")
+        }
+        return value
+    }
+}
+
+/// The UTF-8 text of a file, or ``DatasetError/unreadable(path:reason:)``.
+func readText(_ path: String) throws(DatasetError) -> String {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        let exists = FileManager.default.fileExists(atPath: path)
+        throw .unreadable(path: path, reason: exists ? "permission denied or a directory" : "no such file")
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+        throw .unreadable(path: path, reason: "not UTF-8 text")
+    }
+    return text
+}

@@ -1,0 +1,55 @@
+import TensorCore
+
+/// How a ``DataLoader`` turns dataset items into batches.
+///
+/// Every random choice (epoch order, clip positions, augmentation) derives from ``seed``, so a
+/// configuration names its batches exactly, whatever the worker count.
+public struct DataLoaderConfiguration: Sendable {
+    /// Samples per batch.
+    public var batchSize: Int
+    /// The size frames are decoded to (resized during colour conversion), before ``transform``.
+    public var frameSize: FrameSize
+    /// Picks each sample's frames; its first clip is used.
+    public var sampler: any ClipSampler
+    /// Whether each epoch visits the items in a fresh random order.
+    public var shuffle: Bool
+    /// Whether a final batch smaller than ``batchSize`` is dropped.
+    public var dropLast: Bool
+    /// The seed every sample's generator and every epoch's order derive from.
+    public var seed: UInt64
+    /// Worker threads decoding and transforming batches (at least 1).
+    public var workerCount: Int
+    /// The most batches in flight (being built or waiting to be taken); workers wait beyond it.
+    public var prefetch: Int
+    /// Runs in the worker on each decoded clip `[T, 3, H, W]` (values in `[0, 1]`) with the
+    /// sample's own generator: cropping, flipping, normalisation. Its output sizes must agree
+    /// across samples. An error it throws counts as the item being unreadable (see
+    /// ``BadItemPolicy``), as does one from an extra.
+    public var transform: DataLoader.ClipTransform?
+    /// Per-sample integer data computed in the worker from the transformed clip (for example
+    /// ``DataLoader/flowDirections(_:)``), stacked into `[B, ...]` under the same name.
+    public var extras: [String: DataLoader.SampleExtra]
+
+    /// Creates a configuration; `workerCount` defaults to ``ComputeContext/threadCount`` and
+    /// `prefetch` to twice the worker count.
+    public init(
+        batchSize: Int, frameSize: FrameSize, sampler: any ClipSampler, shuffle: Bool = true,
+        dropLast: Bool = true, seed: UInt64 = 0, workerCount: Int? = nil, prefetch: Int? = nil,
+        transform: DataLoader.ClipTransform? = nil, extras: [String: DataLoader.SampleExtra] = [:]
+    ) {
+        let workers = workerCount ?? ComputeContext.threadCount
+        precondition(batchSize > 0, "DataLoaderConfiguration: batch size \(batchSize) must be positive")
+        precondition(workers > 0, "DataLoaderConfiguration: worker count \(workers) must be positive")
+        self.batchSize = batchSize
+        self.frameSize = frameSize
+        self.sampler = sampler
+        self.shuffle = shuffle
+        self.dropLast = dropLast
+        self.seed = seed
+        self.workerCount = workers
+        self.prefetch = prefetch ?? 2 * workers
+        precondition(self.prefetch > 0, "DataLoaderConfiguration: prefetch \(self.prefetch) must be positive")
+        self.transform = transform
+        self.extras = extras
+    }
+}
