@@ -92,5 +92,9 @@ let package = Package(
             name: "VideoTransformersTests", dependencies: ["VideoTransformers", "TensorCore", "_TestSupport"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(
+            name: "TrainingTests", dependencies: ["Training", "TensorCore", "_TestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
     ]
 )
