@@ -7,7 +7,10 @@ import _TestSupport
 /// Replays the trajectories of Scripts/reference/make_optimizer_fixtures.py: 20 steps of each
 /// optimizer on PyTorch's recorded gradients, with the script's schedules and parameter groups.
 /// Parameters must agree with PyTorch's after every step within 1e-6 relative (to a floor of
-/// 1e-2, the smallest magnitude of interest; most values agree to the bit).
+/// 1e-2, as values near 0 arise by cancellation). The SGD runs agree to the bit. The AdamW runs
+/// differ in the last bit here and there (worst 7.5e-7 by this measure) only because PyTorch's CPU
+/// `sqrt` kernel for Float32 is not correctly rounded (one ulp off for about a fifth of inputs),
+/// while ours is.
 @Suite struct OptimizerParityTests {
     enum Run: String, CaseIterable, Sendable {
         case adamwAmsgrad = "adamw_amsgrad"
@@ -59,6 +62,15 @@ import _TestSupport
         return try SafeTensors.read(contentsOf: url)
     }
 
+    /// An `F64` tensor's values, exactly (the schedules are compared in Double).
+    static func doubles(_ file: SafeTensorsFile, _ name: String) throws -> [Double] {
+        let bytes = try file.rawBytes(named: name)
+        return stride(from: 0, to: bytes.count, by: 8).map { offset in
+            Double(bitPattern: bytes[bytes.startIndex + offset ..< bytes.startIndex + offset + 8]
+                .reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        }
+    }
+
     /// The worst of |a − b| / max(|b|, 1e-2) over the elements.
     static func relativeError(_ a: Tensor, _ b: Tensor) -> Float {
         precondition(a.shape == b.shape, "relativeError: shapes \(a.shape) and \(b.shape)")
@@ -70,12 +82,13 @@ import _TestSupport
         let file = try Self.fixture()
         let parameters = try Self.keys.map { ($0, Parameter(try file.tensor(named: "init.\($0)"))) }
         let optimizer = run.optimizer(parameters)
-        let expectedLRs = try file.tensor(named: "\(run.rawValue).lr").scalars
+        let expectedLRs = try Self.doubles(file, "\(run.rawValue).lr")
         let expectedNorms = run.clipNorm == nil ? [] : try file.tensor(named: "\(run.rawValue).grad_norm").scalars
         var worst: Float = 0
+        var worstAt = ""
         for k in 0..<20 {
             let lr = run.schedule(Double(k) / 4)
-            #expect(Swift.abs(Float(lr) - expectedLRs[k]) <= 1e-6 * expectedLRs[k], "step \(k): lr \(lr)")
+            #expect(lr == expectedLRs[k], "step \(k): lr \(lr) vs \(expectedLRs[k])")
             optimizer.learningRate = lr
             for (key, p) in parameters { p.grad = try file.tensor(named: "\(run.rawValue).grad.\(k).\(key)") }
             if let maxNorm = run.clipNorm {
@@ -84,10 +97,11 @@ import _TestSupport
             }
             optimizer.step()
             for (key, p) in parameters {
-                worst = Swift.max(worst, Self.relativeError(p.value, try file.tensor(named: "\(run.rawValue).param.\(k).\(key)")))
+                let error = Self.relativeError(p.value, try file.tensor(named: "\(run.rawValue).param.\(k).\(key)"))
+                if error > worst { (worst, worstAt) = (error, "step \(k) \(key)") }
             }
         }
-        #expect(worst <= 1e-6, "worst relative parameter error \(worst)")
+        #expect(worst <= 1e-6, "worst relative parameter error \(worst) at \(worstAt)")
 
         // The exported state uses PyTorch's names and matches PyTorch's final state.
         let state = optimizer.stateDict()
