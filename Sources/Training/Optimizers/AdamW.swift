@@ -76,7 +76,7 @@ public final class AdamW: Optimizer {
                 slot.withBuffer("exp_avg_sq", count: n) { v in
                     withMaximum(slot, count: n) { vMax in
                         parameter.update { p in
-                            let (p, m, v) = (p, m, v)
+                            let p = p
                             ComputeContext.parallelFor(n, minimumChunk: 1 << 15) { range in
                                 for i in range {
                                     if applyDecay { p[i] *= decay }
