@@ -108,5 +108,9 @@ let package = Package(
         .testTarget(
             name: "VideoSSLCLITests", dependencies: ["videossl", "VideoIO", "TensorCore"]
         ),
+        .testTarget(
+            name: "TrainingTests", dependencies: ["Training", "TensorCore", "_TestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
     ]
 )
