@@ -86,6 +86,12 @@ let package = Package(
             path: "Benchmarks/ModelBenchmarks"
         ),
 
+        .executableTarget(
+            name: "LoaderBenchmarks",
+            dependencies: ["VideoIO", "TensorCore"],
+            path: "Benchmarks/LoaderBenchmarks"
+        ),
+
         // Tests: one target per library target, plus shared helpers.
         .target(name: "_TestSupport", dependencies: ["TensorCore"], path: "Tests/_TestSupport"),
         .testTarget(
