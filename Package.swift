@@ -115,7 +115,7 @@ let package = Package(
             name: "VideoSSLCLITests", dependencies: ["videossl", "VideoIO", "TensorCore"]
         ),
         .testTarget(
-            name: "TrainingTests", dependencies: ["Training", "TensorCore", "_TestSupport"],
+            name: "TrainingTests", dependencies: ["Training", "TensorCore", "VideoIO", "VideoTransformers", "TemporalSSL", "_TestSupport"],
             resources: [.copy("Fixtures")]
         ),
     ]
