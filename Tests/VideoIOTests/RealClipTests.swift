@@ -104,6 +104,17 @@ private struct Difference: CustomStringConvertible {
         }
     }
 
+    /// The bikes excerpt has keyframes at decode positions 0 and 30 and B-frames under an MP4 edit
+    /// list; reaching frame 39 must start at the second keyframe, not decode the first GOP again.
+    @Test func seekLandsOnTheNearestKeyframeOfARealMP4() throws {
+        let reader = try VideoReader(path: fixtures.path("bikes.mp4"))
+        let entry = try #require(fixtures.entries.first { $0.clip == "bikes.mp4" && $0.kind == "resized" && $0.frame == 39 })
+        let frame = try reader.frame(at: 39, size: FrameSize(width: fixtures.resized, height: fixtures.resized))
+        #expect(reader.seekCount == 1)
+        #expect(reader.decodedFrameCount <= 12, "decoded \(reader.decodedFrameCount) frames to reach frame 39")
+        #expect(Difference(frame.pixels, fixtures.pixels(entry)).maximum <= 5)
+    }
+
     /// Bilinear downscaling of the whole frame, against PyAV's `reformat(..., interpolation=BILINEAR)`.
     ///
     /// The two swscale versions' filter coefficients and SIMD rounding differ slightly: measured
