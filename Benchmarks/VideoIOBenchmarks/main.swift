@@ -9,6 +9,9 @@
 //   VideoIOBenchmarks memory [--clips N] [FILE]  resident memory while one reader decodes N random
 //                                               8-frame clips at 112² (default 1000; synthetic video
 //                                               when no file is given)
+//   VideoIOBenchmarks open FILE...               opens each file and decodes every frame, reporting
+//                                               the frame count or the error (for leak checks of
+//                                               the error paths under a sanitizer)
 import Foundation
 import TensorCore
 import VideoIO
@@ -196,9 +199,29 @@ func memoryBenchmark(_ arguments: [String]) throws {
     ])
 }
 
+func openBenchmark(_ files: [String]) throws {
+    var outcomes: [[String: Any]] = []
+    let elapsed = seconds {
+        for file in files {
+            do {
+                let reader = try VideoReader(path: file)
+                var failures = 0
+                for k in 0..<reader.frameCount {
+                    do { _ = try reader.frame(at: k, size: FrameSize(width: 32, height: 32)) } catch { failures += 1 }
+                }
+                outcomes.append(["file": file, "frames": reader.frameCount, "failed_frames": failures])
+            } catch {
+                outcomes.append(["file": file, "error": "\(error)"])
+            }
+        }
+    }
+    try printJSON(["seconds": elapsed, "files": outcomes])
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "clips": try clipsBenchmark(Array(arguments.dropFirst()))
 case "memory": try memoryBenchmark(Array(arguments.dropFirst()))
+case "open": try openBenchmark(Array(arguments.dropFirst()))
 default: try syntheticBenchmark(arguments.compactMap { Int($0) })
 }
