@@ -76,7 +76,7 @@ let package = Package(
 
         .executableTarget(
             name: "VideoIOBenchmarks",
-            dependencies: ["VideoIO"],
+            dependencies: ["VideoIO", "TensorCore"],
             path: "Benchmarks/VideoIOBenchmarks"
         ),
 
