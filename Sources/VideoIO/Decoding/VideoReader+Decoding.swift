@@ -27,6 +27,7 @@ extension VideoReader {
     private func decodeUntil(_ target: Int) throws {
         if needsSeek(for: target) { try seek(toDecodePosition: index.entryPoint(for: target), target: target) }
         var restarted = false
+        defer { skippingSuspended = false }
         while true {
             switch receiveFrames(until: target) {
             case .found:
@@ -41,6 +42,9 @@ extension VideoReader {
                     throw VideoIOError.decodeFailed(path: path, frameIndex: target, reason: reason)
                 }
                 restarted = true
+                // A decoder that attributes a packet's skip setting to another picture (packed
+                // MPEG-4 B-frames, say) could drop the target; the retry therefore skips nothing.
+                skippingSuspended = true
                 try seek(toDecodePosition: 0, target: target)
             }
         }
@@ -86,12 +90,36 @@ extension VideoReader {
             let p = packet.pointer.pointee
             guard p.stream_index == streamIndex else { continue }
             let stamp = p.pts != avNoPTS ? p.pts : p.dts
-            if let i = index.indexOfPTS[stamp] { nextDecodePosition = index.decodeOrder[i] + 1 }
+            let shown = index.indexOfPTS[stamp]
+            if let i = shown { nextDecodePosition = index.decodeOrder[i] + 1 }
+            decoder.pointer.pointee.skip_frame = skipSetting(forPacketShownAt: shown)
             // A rejected packet (corrupt data) is skipped, as the ffmpeg tool does; if the frame
             // it carried is requested, the receive side reports it missing.
             _ = avcodec_send_packet(decoder.pointer, packet.pointer)
             return
         }
+    }
+
+    /// `AVDISCARD_NONREF` for a packet whose frame nobody asked for, so that the decoder drops it
+    /// unless a later picture references it; `AVDISCARD_DEFAULT` (decode) otherwise.
+    ///
+    /// With one decoder thread a packet is decoded inside `avcodec_send_packet` (the receive loop
+    /// has emptied the decoder's output slot before every send), so the setting made just before
+    /// the send applies to that packet's picture. A packet whose pts is not in the index (a
+    /// duplicate timestamp) is always decoded.
+    private func skipSetting(forPacketShownAt shown: Int?) -> AVDiscard {
+        guard skipsUnneededFrames, codecCanSkip, !skippingSuspended, let i = shown, !requestedFrames.contains(i) else {
+            return AVDISCARD_DEFAULT
+        }
+        return AVDISCARD_NONREF
+    }
+
+    /// Codecs whose `AVDISCARD_NONREF` drops only pictures that no other picture predicts from:
+    /// H.264 slices with `nal_ref_idc` 0, and B-pictures in MPEG-1/2 and MPEG-4 Part 2. HEVC is left
+    /// out: its "non-reference" NAL types are only non-reference within their temporal sub-layer,
+    /// and a higher sub-layer may still predict from them.
+    static func skipsNonReferenceFrames(_ codec: AVCodecID) -> Bool {
+        [AV_CODEC_ID_H264, AV_CODEC_ID_MPEG1VIDEO, AV_CODEC_ID_MPEG2VIDEO, AV_CODEC_ID_MPEG4].contains(codec)
     }
 
     private func seek(toDecodePosition position: Int, target: Int) throws {

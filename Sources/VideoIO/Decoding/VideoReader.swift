@@ -25,6 +25,13 @@ public final class VideoReader {
     public internal(set) var seekCount = 0
     /// How many frames the decoder has produced so far, requested or not.
     public internal(set) var decodedFrameCount = 0
+    /// Whether frames that are neither requested nor referenced by other frames are skipped
+    /// instead of decoded on the way to a requested frame (default `true`).
+    ///
+    /// Requested frames come out bit-identical either way: only pictures the codec marks as
+    /// non-reference (most B-frames) are dropped, so nothing that is decoded depends on them. It
+    /// applies to H.264, MPEG-1/2 and MPEG-4 Part 2; other codecs always decode every frame.
+    public var skipsUnneededFrames = true
 
     let input: OwnedInputContext
     let decoder: OwnedCodecContext
@@ -34,12 +41,19 @@ public final class VideoReader {
     let packet = OwnedPacket()
     let frame = OwnedFrame()
     let converter = ScaleConverter()
+    /// Whether the codec's non-reference flag means that no other picture reads it (see
+    /// `VideoReader.skipsNonReferenceFrames(_:)`).
+    let codecCanSkip: Bool
 
     // Decoder position (see VideoReader+Decoding.swift).
     var positioned = false
     var drained = false
     var nextDecodePosition = 0
     var lastOutputIndex = -1
+    /// The indices of the `frames(at:)` call in progress; the frames of other packets may be skipped.
+    var requestedFrames: Set<Int> = []
+    /// Set while retrying a missed frame, so that the retry decodes everything.
+    var skippingSuspended = false
 
     /// The number of frames (same as `metadata.frameCount`).
     public var frameCount: Int { metadata.frameCount }
@@ -89,6 +103,7 @@ public final class VideoReader {
             throw VideoIOError.codecUnsupported(path: path, codec: codecName)
         }
         decoder = context
+        codecCanSkip = VideoReader.skipsNonReferenceFrames(parameters.pointee.codec_id)
 
         let tb = stream.pointee.time_base
         timeBase = tb.den != 0 ? Double(tb.num) / Double(tb.den) : 0
@@ -213,7 +228,9 @@ public final class VideoReader {
     {
         for i in indices { try checkIndex(i) }
         var decoded: [Int: VideoFrame] = [:]
-        for target in Set(indices).sorted() {
+        requestedFrames = Set(indices)
+        defer { requestedFrames = [] }
+        for target in requestedFrames.sorted() {
             decoded[target] = try decodeFrame(target, size: size, filter: filter)
         }
         return indices.map { decoded[$0]! }

@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+import TensorCore
+import VideoIO
+import _TestSupport
+
+/// Skipping unneeded non-reference frames must never change a requested frame's pixels.
+@Suite struct DecodingSkipTests {
+    private static let realClips = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/realclips")
+
+    /// Random index sets, sparse and dense, sorted and not, with repeats.
+    private static func indexSets(frameCount: Int, seed: UInt64) -> [[Int]] {
+        var generator = RandomGenerator(seed: seed)
+        var sets: [[Int]] = []
+        for size in [1, 2, 3, 5, 8, 8, 13] {
+            sets.append((0..<size).map { _ in generator.nextInt(below: frameCount) })
+        }
+        // The training pattern: 8 uniformly spaced frames.
+        sets.append((0..<8).map { $0 * (frameCount - 1) / 7 })
+        return sets
+    }
+
+    /// Decodes every set with a reader that skips and one that does not, and compares bytes; also
+    /// checks each frame against a plain sequential decode of the whole stream. Returns the frames
+    /// each reader decoded in total.
+    private static func compare(path: String, seed: UInt64) throws -> (skipping: Int, full: Int) {
+        let skipping = try VideoReader(path: path)
+        let full = try VideoReader(path: path)
+        full.skipsUnneededFrames = false
+        let sequentialReader = try VideoReader(path: path)
+        sequentialReader.skipsUnneededFrames = false
+        let sequential = try sequentialReader.frames(at: Array(0..<sequentialReader.frameCount)).map(\.pixels)
+        for wanted in indexSets(frameCount: skipping.frameCount, seed: seed) {
+            let a = try skipping.frames(at: wanted)
+            let b = try full.frames(at: wanted)
+            #expect(a.map(\.index) == wanted)
+            for (k, (x, y)) in zip(wanted, zip(a, b)) {
+                #expect(x.pixels == y.pixels, "\(path): frame \(k) of \(wanted) differs when skipping")
+                #expect(x.pixels == sequential[k], "\(path): frame \(k) of \(wanted) differs from sequential decode")
+            }
+        }
+        return (skipping.decodedFrameCount, full.decodedFrameCount)
+    }
+
+    @Test(arguments: [1, 3])
+    func bFrameH264IsBitIdenticalWithAndWithoutSkipping(bFrames: Int) throws {
+        // Three B-frames make x264 use a B-pyramid, so some B-frames are references and must stay.
+        try #require(VideoCodecChoice.isAvailable(.h264(crf: 12)))
+        let path = try Fixture.write(frames: 48, codec: .h264(crf: 12), maxBFrames: bFrames, keyframeInterval: 24)
+        let (skipping, full) = try Self.compare(path: path, seed: UInt64(bFrames))
+        #expect(skipping < full, "skipping decoded \(skipping) frames, full decoding \(full)")
+    }
+
+    @Test func bFrameMPEG4IsBitIdenticalWithAndWithoutSkipping() throws {
+        let path = try Fixture.write(frames: 36, codec: .mpeg4(quantizer: 3), maxBFrames: 2, keyframeInterval: 18)
+        let (skipping, full) = try Self.compare(path: path, seed: 7)
+        #expect(skipping < full, "skipping decoded \(skipping) frames, full decoding \(full)")
+    }
+
+    @Test(arguments: ["carphone_distorted.mp4", "bikes.mp4", "bigbuckbunny.mp4"])
+    func realClipsAreBitIdenticalWithAndWithoutSkipping(clip: String) throws {
+        let path = Self.realClips.appendingPathComponent(clip).path
+        let (skipping, full) = try Self.compare(path: path, seed: 11)
+        #expect(skipping <= full)
+    }
+
+    @Test func unrequestedBFramesAreNotDecoded() throws {
+        // One B-frame between references, no pyramid: every B-frame is non-reference, so reaching
+        // the last frame of a 24-frame GOP needs only its I- and P-frames and the target itself.
+        try #require(VideoCodecChoice.isAvailable(.h264(crf: 12)))
+        let path = try Fixture.write(frames: 24, codec: .h264(crf: 12), maxBFrames: 1, keyframeInterval: 24)
+        let reader = try VideoReader(path: path)
+        let last = try reader.frame(at: 22)
+        #expect(Fixture.identify(last.pixels).index == 22)
+        #expect(reader.seekCount == 1)
+        #expect(reader.decodedFrameCount <= 14, "decoded \(reader.decodedFrameCount) frames to reach frame 22")
+
+        let full = try VideoReader(path: path)
+        full.skipsUnneededFrames = false
+        #expect(try full.frame(at: 22).pixels == last.pixels)
+        #expect(full.decodedFrameCount >= 22)
+    }
+}
