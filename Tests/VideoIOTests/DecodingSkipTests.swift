@@ -12,12 +12,20 @@ import _TestSupport
     private static func indexSets(frameCount: Int, seed: UInt64) -> [[Int]] {
         var generator = RandomGenerator(seed: seed)
         var sets: [[Int]] = []
-        for size in [1, 2, 3, 5, 8, 8, 13] {
+        for size in [1, 2, 3, 5, 8, 8] {
             sets.append((0..<size).map { _ in generator.nextInt(below: frameCount) })
         }
         // The training pattern: 8 uniformly spaced frames.
         sets.append((0..<8).map { $0 * (frameCount - 1) / 7 })
         return sets
+    }
+
+    /// FNV-1a of a frame's bytes: the reference decode is kept as digests so that a 720p clip does
+    /// not sit in memory whole while other suites measure resident memory.
+    private static func digest(_ pixels: [UInt8]) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in pixels { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
     }
 
     /// Decodes every set with a reader that skips and one that does not, and compares bytes; also
@@ -29,14 +37,14 @@ import _TestSupport
         full.skipsUnneededFrames = false
         let sequentialReader = try VideoReader(path: path)
         sequentialReader.skipsUnneededFrames = false
-        let sequential = try sequentialReader.frames(at: Array(0..<sequentialReader.frameCount)).map(\.pixels)
+        let sequential = try (0..<sequentialReader.frameCount).map { try digest(sequentialReader.frame(at: $0).pixels) }
         for wanted in indexSets(frameCount: skipping.frameCount, seed: seed) {
             let a = try skipping.frames(at: wanted)
             let b = try full.frames(at: wanted)
             #expect(a.map(\.index) == wanted)
             for (k, (x, y)) in zip(wanted, zip(a, b)) {
                 #expect(x.pixels == y.pixels, "\(path): frame \(k) of \(wanted) differs when skipping")
-                #expect(x.pixels == sequential[k], "\(path): frame \(k) of \(wanted) differs from sequential decode")
+                #expect(digest(x.pixels) == sequential[k], "\(path): frame \(k) of \(wanted) differs from sequential decode")
             }
         }
         return (skipping.decodedFrameCount, full.decodedFrameCount)
