@@ -3,9 +3,10 @@
 // Usage:
 //   VideoIOBenchmarks [width height frames]      decode throughput on a synthetic H.264 stream
 //                                               (default 320 240 300)
-//   VideoIOBenchmarks clips [--threads 1,2] [--repeats N] FILE...
+//   VideoIOBenchmarks clips [--threads 1,2] [--repeats N] [--skip on|off|both] FILE...
 //                                               clips/s for 8 uniformly spaced frames resized to
-//                                               224×224 RGB, one fresh reader per clip, per thread count
+//                                               224×224 RGB, one fresh reader per clip, per thread count;
+//                                               --skip picks VideoReader.skipsUnneededFrames (default on)
 //   VideoIOBenchmarks memory [--clips N] [FILE]  resident memory while one reader decodes N random
 //                                               8-frame clips at 112² (default 1000; synthetic video
 //                                               when no file is given)
@@ -103,8 +104,9 @@ func syntheticBenchmark(_ numbers: [Int]) throws {
 /// The training-loader access pattern: open, take 8 uniformly spaced frames at 224², close.
 /// Returns how many frames the decoder produced and how many seeks it made.
 @discardableResult
-func uniformClip(_ path: String) throws -> (decoded: Int, seeks: Int) {
+func uniformClip(_ path: String, skip: Bool = true) throws -> (decoded: Int, seeks: Int) {
     let reader = try VideoReader(path: path)
+    reader.skipsUnneededFrames = skip
     var unused = RandomGenerator(seed: 0)
     let indices = UniformSampler(numFrames: 8).clips(frameCount: reader.frameCount, using: &unused)[0].frameIndices
     let frames = try reader.frames(at: indices, size: FrameSize(width: 224, height: 224))
@@ -117,43 +119,54 @@ func clipsBenchmark(_ arguments: [String]) throws {
     precondition(!files.isEmpty, "clips: give one or more video files")
     let threadCounts = (named["threads"] ?? "1,2").split(separator: ",").compactMap { Int($0) }
     let repeats = Int(named["repeats"] ?? "3") ?? 3
+    let modes: [Bool]
+    switch named["skip"] ?? "on" {
+    case "off": modes = [false]
+    case "both": modes = [true, false]
+    default: modes = [true]
+    }
     // One pass first warms the page cache and the libraries, and counts the work per file.
     var work: [[String: Any]] = []
     for file in files {
         let reader = try VideoReader(path: file)
         let (decoded, seeks) = try uniformClip(file)
+        let (decodedWithoutSkipping, _) = try uniformClip(file, skip: false)
         work.append([
             "file": (file as NSString).lastPathComponent, "frames": reader.frameCount,
-            "size": "\(reader.metadata.width)x\(reader.metadata.height)", "decoded_frames": decoded, "seeks": seeks,
+            "size": "\(reader.metadata.width)x\(reader.metadata.height)", "decoded_frames": decoded,
+            "decoded_frames_without_skipping": decodedWithoutSkipping, "seeks": seeks,
         ])
     }
 
-    var results: [[String: Any]] = []
-    for threads in threadCounts {
-        // Each thread has its own readers and walks the whole file list `repeats` times, so the
-        // total work grows with the thread count and clips/s shows the scaling directly.
-        let failures = ManagedFailures()
-        let elapsed = seconds {
-            DispatchQueue.concurrentPerform(iterations: threads) { _ in
-                for _ in 0..<repeats {
-                    for file in files {
-                        do { try uniformClip(file) } catch { failures.record("\(error)") }
-                    }
-                }
-            }
-        }
-        if let first = failures.first { throw BenchmarkFailure(message: first) }
-        let clips = threads * repeats * files.count
-        results.append(["threads": threads, "clips": clips, "seconds": elapsed, "clips_per_second": Double(clips) / elapsed])
-    }
-    let base = (results.first?["clips_per_second"] as? Double) ?? 1
-    for i in results.indices { results[i]["scaling"] = (results[i]["clips_per_second"] as! Double) / base }
-    try printJSON([
+    var report: [String: Any] = [
         "task": "8 uniformly spaced frames resized to 224x224 RGB (UInt8), new reader per clip",
         "files": work,
         "repeats": repeats,
-        "videoio": results,
-    ])
+    ]
+    for skip in modes {
+        var results: [[String: Any]] = []
+        for threads in threadCounts {
+            // Each thread has its own readers and walks the whole file list `repeats` times, so the
+            // total work grows with the thread count and clips/s shows the scaling directly.
+            let failures = ManagedFailures()
+            let elapsed = seconds {
+                DispatchQueue.concurrentPerform(iterations: threads) { _ in
+                    for _ in 0..<repeats {
+                        for file in files {
+                            do { try uniformClip(file, skip: skip) } catch { failures.record("\(error)") }
+                        }
+                    }
+                }
+            }
+            if let first = failures.first { throw BenchmarkFailure(message: first) }
+            let clips = threads * repeats * files.count
+            results.append(["threads": threads, "clips": clips, "seconds": elapsed, "clips_per_second": Double(clips) / elapsed])
+        }
+        let base = (results.first?["clips_per_second"] as? Double) ?? 1
+        for i in results.indices { results[i]["scaling"] = (results[i]["clips_per_second"] as! Double) / base }
+        report[skip ? "videoio" : "videoio_without_skipping"] = results
+    }
+    try printJSON(report)
 }
 
 struct BenchmarkFailure: Error {
