@@ -6,7 +6,10 @@ struct VideoSSLCommand: ParsableCommand {
         commandName: "videossl",
         abstract: "Self-supervised video transformers on the CPU.",
         version: "0.1.0",
-        subcommands: [DecodeCommand.self, FlowCommand.self, InferCommand.self, ConvertCommand.self])
+        subcommands: [
+            DecodeCommand.self, FlowCommand.self, InferCommand.self, ConvertCommand.self, TrainCommand.self,
+            MakeSyntheticCommand.self, DemoCommand.self,
+        ])
 }
 
 /// `WxH` as given on the command line.

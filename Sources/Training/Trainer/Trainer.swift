@@ -114,7 +114,7 @@ public final class Trainer {
             optimizer = SGD(groups, learningRate: o.lr, momentum: o.momentum, nesterov: o.nesterov)
         }
         ema = recipe.training.emaDecay.map { ExponentialMovingAverage(parameters, decay: $0) }
-        schedule = Trainer.schedule(recipe.schedule, base: o.lr)
+        schedule = Trainer.schedule(recipe.schedule, base: o.lr, epochs: recipe.training.epochs)
 
         let sampler: any ClipSampler = data.sampler == .segment
             ? SegmentSampler(segments: data.frames, mode: .train) : UniformSampler(numFrames: data.frames)
@@ -357,12 +357,12 @@ public final class Trainer {
         try CurvePlot.svg(series).write(toFile: runDirectory + "/curves.svg", atomically: true, encoding: .utf8)
     }
 
-    static func schedule(_ s: Recipe.Schedule, base: Double) -> any LearningRateSchedule {
+    static func schedule(_ s: Recipe.Schedule, base: Double, epochs: Int) -> any LearningRateSchedule {
         let core: any LearningRateSchedule
         switch s.policy {
         case .constant: core = ConstantSchedule(base)
         case .stepsWithRelativeLRs: core = StepsWithRelativeLRs(base: base, steps: s.steps, relativeLRs: s.relativeLRs)
-        case .cosine: core = CosineSchedule(base: base, end: s.endLR, maxEpoch: Double(1))
+        case .cosine: core = CosineSchedule(base: base, end: s.endLR, maxEpoch: Double(epochs))
         }
         guard s.warmupEpochs > 0 else { return core }
         return AnySchedule(core).withWarmup(epochs: s.warmupEpochs, from: s.warmupStartLR)
