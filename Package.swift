@@ -111,7 +111,7 @@ let package = Package(
             name: "VideoSSLCLITests", dependencies: ["videossl", "VideoIO", "TensorCore"]
         ),
         .testTarget(
-            name: "TrainingTests", dependencies: ["Training", "TensorCore", "_TestSupport"],
+            name: "TrainingTests", dependencies: ["Training", "VideoIO", "TensorCore", "_TestSupport"],
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -32,6 +32,7 @@ struct DemoCommand: ParsableCommand {
     var overrides: [String] = []
 
     func run() throws {
+        FFmpegLogLevel.set(.error)
         let data = output + "/data"
         if !FileManager.default.fileExists(atPath: data + "/subsets.json") {
             print("writing the synthetic dataset to \(data) …")

@@ -34,6 +34,7 @@ struct MakeSyntheticCommand: ParsableCommand {
     }
 
     func run() throws {
+        FFmpegLogLevel.set(.error)
         let summary = try SyntheticDataset.write(to: output, configuration: SyntheticDataset.Configuration(
             width: size, height: size, frameCount: frames, trainVideosPerClass: perClass,
             valVideosPerClass: valPerClass, seed: seed))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Training
+import VideoIO
 
 /// `videossl train`: runs a recipe, or continues a run from its newest complete checkpoint.
 struct TrainCommand: ParsableCommand {
@@ -23,6 +24,7 @@ struct TrainCommand: ParsableCommand {
     var overrides: [String] = []
 
     func run() throws {
+        FFmpegLogLevel.set(.error)
         let recipe: Recipe
         if let config {
             recipe = try Recipe(contentsOf: config, overrides: overrides)
