@@ -34,6 +34,9 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("give --config FILE, or --resume DIR to continue a run")
         }
         let trainer = try Trainer(recipe: recipe, resume: resume)
+        if resume != nil, let checkpoint = trainer.lastCheckpoint {
+            print("resumed from \(checkpoint) at step \(trainer.step) (\(trainer.position))")
+        }
         let display = ProgressDisplay(every: recipe.training.logEvery)
         trainer.onEvent = { display.show($0) }
         try trainer.run()
@@ -55,8 +58,6 @@ final class ProgressDisplay {
 
     func show(_ event: TrainerEvent) {
         switch event {
-        case .resumed(let checkpoint, let step, let position):
-            line("resumed from \(checkpoint) at step \(step) (\(position))")
         case .step(let p):
             let terms = p.terms.map { "\($0.name) \(String(format: "%.3f", $0.value))" }.joined(separator: " ")
             let text = String(format: "step %d/%d  epoch %d  loss %.4f (%@)  lr %.2e  %.1f clips/s  data wait %.0f%%  ETA %@",

@@ -98,16 +98,13 @@ public struct CheckpointStore: Sendable {
         folders().filter { CheckpointStore.isComplete($0.path) }.map(\.step)
     }
 
-    /// The newest complete checkpoint folder: the one `latest` names when it is complete, else
-    /// the complete folder with the highest step.
+    /// The newest complete checkpoint folder.
+    ///
+    /// The complete folder with the highest step wins even over the `latest` pointer: a writer
+    /// killed between a folder's marker and the pointer's rename leaves the pointer one behind.
     ///
     /// - Throws: ``CheckpointError/noCompleteCheckpoint(directory:)``.
     public func latest() throws(CheckpointError) -> String {
-        if let data = FileManager.default.contents(atPath: directory + "/" + Self.latestName),
-           let name = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
-           !name.isEmpty, !name.contains("/"), CheckpointStore.isComplete(directory + "/" + name) {
-            return directory + "/" + name
-        }
         guard let step = completeSteps().last else { throw .noCompleteCheckpoint(directory: directory) }
         return folder(step: step)
     }

@@ -338,8 +338,7 @@ public final class Trainer {
         step = checkpoint.state.step
         position = p.batchIndex == loader.batchesPerEpoch ? DataLoader.Position(epoch: p.epoch + 1) : p
         lastCheckpoint = path
-        logger.info("resumed", metadata: ["checkpoint": "\(path)", "step": "\(step)"])
-        onEvent?(.resumed(checkpoint: path, step: step, position: position))
+        logger.debug("resumed", metadata: ["checkpoint": "\(path)", "step": "\(step)"])
     }
 
     private func writePlot(steps: MetricsLog, epochs: MetricsLog) throws {

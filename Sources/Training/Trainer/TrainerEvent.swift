@@ -27,8 +27,6 @@ public struct TrainingProgress: Sendable {
 /// What a ``Trainer`` reports while it runs; the command line turns these into a progress bar or
 /// plain lines, the library itself prints nothing.
 public enum TrainerEvent: Sendable {
-    /// Training continues from a checkpoint.
-    case resumed(checkpoint: String, step: Int, position: DataLoader.Position)
     /// An optimizer step finished.
     case step(TrainingProgress)
     /// An epoch finished, with its mean training metrics and any evaluation results.
