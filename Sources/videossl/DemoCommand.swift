@@ -23,7 +23,7 @@ struct DemoCommand: ParsableCommand {
     var output = "runs/demo"
 
     @Option(help: "Training videos per class in the generated dataset.")
-    var perClass = 24
+    var perClass = 32
 
     @Option(help: "Validation videos per class in the generated dataset.")
     var valPerClass = 8
@@ -63,12 +63,18 @@ struct DemoCommand: ParsableCommand {
         for subset in results[0].scores.subsets {
             for r in results {
                 let (original, shuffled) = r.scores.top1[subset]!
-                print(String(format: "%-10@ %-10@ %9.1f %9.1f %7.1f", subset, r.name, original, shuffled, original - shuffled))
+                let numbers = String(format: "%9.1f %9.1f %7.1f", original, shuffled, original - shuffled)
+                print(pad(subset, 10) + " " + pad(r.name, 10) + " " + numbers)
             }
         }
         print("\ncurves (loss per step, training top-1 per epoch):")
         for r in results { print("  \(r.run)/curves.svg") }
     }
+}
+
+/// `text` left-aligned in `width` columns.
+private func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
 }
 
 /// Top-1 per subset on original and frame-shuffled clips.
@@ -88,7 +94,7 @@ enum ShuffledFrameEvaluation {
         if let subsets = recipe.data.subsets,
            let json = FileManager.default.contents(atPath: recipe.dataPath(subsets)),
            let map = try JSONSerialization.jsonObject(with: json) as? [String: String],
-           let names = try? String(contentsOfFile: recipe.dataPath("classes.txt"), encoding: .utf8) {
+           let names = try? String(contentsOfFile: recipe.dataPath(recipe.data.classes ?? "classes.txt"), encoding: .utf8) {
             for (label, name) in names.split(whereSeparator: \.isNewline).enumerated() {
                 subsetOfLabel[label] = map[String(name)]
             }
