@@ -78,7 +78,7 @@ let package = Package(
 
         .executableTarget(
             name: "VideoIOBenchmarks",
-            dependencies: ["VideoIO"],
+            dependencies: ["VideoIO", "TensorCore"],
             path: "Benchmarks/VideoIOBenchmarks"
         ),
 
@@ -86,6 +86,12 @@ let package = Package(
             name: "ModelBenchmarks",
             dependencies: ["VideoTransformers", "TensorCore"],
             path: "Benchmarks/ModelBenchmarks"
+        ),
+
+        .executableTarget(
+            name: "LoaderBenchmarks",
+            dependencies: ["VideoIO", "TensorCore"],
+            path: "Benchmarks/LoaderBenchmarks"
         ),
 
         // Tests: one target per library target, plus shared helpers.
@@ -111,7 +117,7 @@ let package = Package(
             name: "VideoSSLCLITests", dependencies: ["videossl", "VideoIO", "TensorCore"]
         ),
         .testTarget(
-            name: "TrainingTests", dependencies: ["Training", "VideoIO", "TensorCore", "_TestSupport"],
+            name: "TrainingTests", dependencies: ["Training", "TensorCore", "VideoIO", "VideoTransformers", "TemporalSSL", "_TestSupport"],
             resources: [.copy("Fixtures")]
         ),
     ]

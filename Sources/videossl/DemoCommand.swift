@@ -58,7 +58,7 @@ struct DemoCommand: ParsableCommand {
             print(String(format: "%@ trained %d steps in %.0f s", name, trainer.step, Date().timeIntervalSince(started)))
             results.append((name, try ShuffledFrameEvaluation.run(trainer), folder))
         }
-        print("\nTop-1 (%) on the validation videos: original frames, shuffled frames, Gap = original − shuffled")
+        print("\nTop-1 (%) on the validation videos (1 clip × 3 crops): original frames, shuffled frames, Gap = original − shuffled")
         print("subset     model       original  shuffled     Gap")
         for subset in results[0].scores.subsets {
             for r in results {
@@ -83,51 +83,30 @@ struct SubsetScores {
     var top1: [String: (original: Double, shuffled: Double)]
 }
 
-/// A minimal single-view evaluation for the demo: centre crops of the validation list, once in
-/// order and once with one seeded frame permutation per batch.
+/// The demo's test: TIME's protocol (segment middles × 3 crops, logits summed) through
+/// ``Evaluator``, with frames in order and with one seeded permutation per batch.
 enum ShuffledFrameEvaluation {
     static func run(_ trainer: Trainer, seed: UInt64 = 1) throws -> SubsetScores {
         let recipe = trainer.recipe
         guard let val = recipe.data.val else { throw ValidationError("the recipe has no data.val") }
-        let dataset = try VideoDataset.pathLabelList(at: recipe.dataPath(val), root: recipe.data.root)
-        var subsetOfLabel: [Int: String] = [:]
-        if let subsets = recipe.data.subsets,
-           let json = FileManager.default.contents(atPath: recipe.dataPath(subsets)),
-           let map = try JSONSerialization.jsonObject(with: json) as? [String: String],
-           let names = try? String(contentsOfFile: recipe.dataPath(recipe.data.classes ?? "classes.txt"), encoding: .utf8) {
-            for (label, name) in names.split(whereSeparator: \.isNewline).enumerated() {
-                subsetOfLabel[label] = map[String(name)]
-            }
+        var dataset = try VideoDataset.pathLabelList(at: recipe.dataPath(val), root: recipe.data.root)
+        if let classes = recipe.data.classes,
+           let text = try? String(contentsOfFile: recipe.dataPath(classes), encoding: .utf8) {
+            dataset.classNames = text.split(whereSeparator: \.isNewline).map(String.init)
         }
-        let loader = DataLoader(dataset: dataset, configuration: DataLoaderConfiguration(
-            batchSize: 8,
+        let subsets = try recipe.data.subsets.map {
+            try ClassSubsets.load(from: recipe.dataPath($0), classNames: dataset.classNames)
+        }
+        let evaluator = Evaluator(EvaluationConfiguration(
+            frames: recipe.data.frames, cropSize: recipe.data.crop,
             frameSize: FrameSize(width: recipe.data.decodeSize[0], height: recipe.data.decodeSize[1]),
-            sampler: SegmentSampler(segments: recipe.data.frames, mode: .test), shuffle: false, dropLast: false,
-            seed: seed, workerCount: recipe.data.workers, transform: ClipPipeline.evaluation(recipe.data)))
-        var generator = RandomGenerator(seed: seed)
-        var counts: [String: (n: Int, original: Int, shuffled: Int)] = [:]
-        trainer.model.eval()
-        defer { trainer.model.train() }
-        let batches = loader.batches(from: DataLoader.Position(epoch: 0))
-        while let batch = try batches.next() {
-            let permutation = generator.permutation(batch.clips.shape[1])
-            let (original, shuffled) = noGrad {
-                (trainer.model(batch.clips).argmax(axis: 1),
-                 trainer.model(batch.clips.indexSelect(axis: 1, indices: permutation)).argmax(axis: 1))
-            }
-            for (i, label) in batch.labels.enumerated() {
-                for subset in [subsetOfLabel[label], "all"].compactMap({ $0 }) {
-                    var c = counts[subset] ?? (0, 0, 0)
-                    c.n += 1
-                    c.original += original[i] == label ? 1 : 0
-                    c.shuffled += shuffled[i] == label ? 1 : 0
-                    counts[subset] = c
-                }
-            }
-        }
-        let order = ["temporal", "static"].filter { counts[$0] != nil } + ["all"]
-        return SubsetScores(subsets: order, top1: counts.mapValues {
-            (100 * Double($0.original) / Double($0.n), 100 * Double($0.shuffled) / Double($0.n))
-        })
+            mean: recipe.data.mean.map(Float.init), std: recipe.data.std.map(Float.init), seed: seed,
+            workerCount: recipe.data.workers))
+        let result = try evaluator.evaluateOriginalAndShuffled(trainer.model, on: dataset, subsets: subsets)
+        var top1: [String: (Double, Double)] = ["all": (100 * result.gap.original, 100 * result.gap.shuffled)]
+        for (name, gap) in result.gap.subsets { top1[name] = (100 * gap.original, 100 * gap.shuffled) }
+        let order = ["temporal", "static"].filter { top1[$0] != nil }
+            + top1.keys.filter { !["temporal", "static", "all"].contains($0) }.sorted() + ["all"]
+        return SubsetScores(subsets: order, top1: top1)
     }
 }

@@ -8,7 +8,7 @@ struct VideoSSLCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             DecodeCommand.self, FlowCommand.self, InferCommand.self, ConvertCommand.self, TrainCommand.self,
-            MakeSyntheticCommand.self, DemoCommand.self,
+            EvalCommand.self, ExtractFeaturesCommand.self, MakeSyntheticCommand.self, DemoCommand.self,
         ])
 }
 

@@ -4,8 +4,8 @@ import VideoIO
 /// The per-clip transforms a recipe asks for, as closures the ``DataLoader`` runs in its workers.
 ///
 /// Training follows TIME §1.5: RandAugment on the decoded frames, normalisation, short-side scale
-/// jitter, a random square crop, then an optional horizontal flip. Evaluation resizes the short
-/// side to the crop size and takes the centre crop.
+/// jitter, a random square crop, then an optional horizontal flip. (Evaluation has its own
+/// pipeline, ``EvaluationConfiguration/prepare(_:)``.)
 public enum ClipPipeline {
     /// The training transform of `data`.
     ///
@@ -24,17 +24,6 @@ public enum ClipPipeline {
             if flip && generator.nextUniform() < 0.5 {
                 clip = try ClipTransforms.horizontalFlip(clip)
             }
-        }
-    }
-
-    /// The single-view evaluation transform of `data`: short side to the crop size, centre crop,
-    /// normalisation.
-    public static func evaluation(_ data: Recipe.Data) -> DataLoader.ClipTransform {
-        let mean = data.mean.map(Float.init), std = data.std.map(Float.init), crop = data.crop
-        return { clip, _ in
-            clip = try ClipTransforms.shortSideResize(clip, to: crop)
-            clip = try ClipTransforms.centerCrop(clip, size: crop)
-            clip = try ClipTransforms.normalize(clip, mean: mean, std: std)
         }
     }
 

@@ -15,7 +15,15 @@ struct PresentationIndex {
     var durations: [Int64] = []
     /// Decode-order positions of keyframe packets, ascending.
     var keyframes: [Int] = []
-    /// For each decode-order position, the timestamp to seek to (dts when known, else pts).
+    /// For each decode-order position, the timestamp to seek to: the first packet's smallest
+    /// timestamp, and every later packet's pts.
+    ///
+    /// Later keyframes are sought by pts because demuxers' seek indices do not all use dts: MP4
+    /// searches dts shifted by the edit list's offset (a B-frame stream starting at dts −2 frames
+    /// is sought 2 frames late), so seeking to a keyframe's dts lands on the keyframe before it and
+    /// decodes a whole extra GOP. A keyframe's pts is at or after its own index entry in every
+    /// demuxer and before the next keyframe's; a landing past the target is caught by the decode
+    /// loop anyway, which then restarts from the first packet.
     var seekTimestamps: [Int64] = []
     /// For each decode-order position, its presentation index (-1 for a duplicate pts).
     var presentationOfDecode: [Int] = []
@@ -37,7 +45,7 @@ struct PresentationIndex {
             let stamp = p.pts != avNoPTS ? p.pts : p.dts
             guard stamp != avNoPTS else { continue }
             entries.append((stamp, p.duration, order))
-            seekTimestamps.append(p.dts != avNoPTS ? Swift.min(p.dts, stamp) : stamp)
+            seekTimestamps.append(order == 0 && p.dts != avNoPTS ? Swift.min(p.dts, stamp) : stamp)
             if p.flags & AV_PKT_FLAG_KEY != 0 { keyframes.append(order) }
             order += 1
         }

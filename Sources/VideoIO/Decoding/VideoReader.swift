@@ -74,7 +74,7 @@ public final class VideoReader {
             format.pointee.streams[s]?.pointee.discard = AVDISCARD_ALL
         }
 
-        let codecName = String(cString: avcodec_get_name(parameters.pointee.codec_id))
+        let codecName = VideoReader.codecName(parameters)
         guard let codec = avcodec_find_decoder(parameters.pointee.codec_id),
             let context = OwnedCodecContext(codec: codec),
             avcodec_parameters_to_context(context.pointer, parameters) >= 0
@@ -126,6 +126,17 @@ public final class VideoReader {
             height: Int(parameters.pointee.height),
             rotation: displayRotation(stream),
             codecName: codecName)
+    }
+
+    /// FFmpeg's name for the stream's codec or, for a codec FFmpeg does not know at all (where that
+    /// name is just "none"), the container's four-character tag, which is what a user can look up.
+    private static func codecName(_ parameters: UnsafeMutablePointer<AVCodecParameters>) -> String {
+        let id = parameters.pointee.codec_id
+        guard id == AV_CODEC_ID_NONE else { return String(cString: avcodec_get_name(id)) }
+        let tag = parameters.pointee.codec_tag
+        let bytes = (0..<4).map { UInt8(truncatingIfNeeded: tag >> (8 * $0)) }
+        guard tag != 0, bytes.allSatisfy({ (0x20...0x7E).contains($0) }) else { return "unknown codec" }
+        return "unknown codec tag '\(String(decoding: bytes, as: UTF8.self))'"
     }
 
     /// The clockwise rotation that ffmpeg's autorotate would apply (cmdutils `get_rotation`).

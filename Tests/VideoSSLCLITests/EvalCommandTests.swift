@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+import TensorCore
+import VideoIO
+
+/// Runs `videossl eval` and `videossl extract-features` on a generated 8-class dataset with a
+/// one-block TimeSformer.
+@Suite("videossl eval and extract-features")
+final class EvalCommandTests {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("videossl-eval-\(UUID().uuidString)")
+    let model = ["--model", "timesformer_tiny_8x112", "--set", "depth=1", "--set", "img_size=32",
+                 "--set", "num_frames=4", "--set", "num_classes=8"]
+
+    init() throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try SyntheticDataset.write(to: folder.path, configuration: .init(
+            width: 32, height: 32, frameCount: 4, fps: 4, trainVideosPerClass: 0, valVideosPerClass: 1, seed: 2))
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    private func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let products = Bundle.main.bundleURL.deletingLastPathComponent()
+        let candidates = [products, Bundle.main.bundleURL, products.deletingLastPathComponent()]
+            .map { $0.appendingPathComponent("videossl") }
+        let executable = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) },
+                                      "videossl not found near \(products.path)")
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func evalPrintsTheGapTableAndWritesReportAndConfusionMatrix() throws {
+        let out = folder.appendingPathComponent("eval").path
+        let result = try run(["eval"] + model + [
+            "--list", folder.path + "/val.txt", "--root", folder.path, "--crops", "1", "--shuffled",
+            "--subsets", folder.path + "/subsets.json", "--output", out, "--workers", "1"])
+        #expect(result.status == 0, "\(result.output)")
+        for word in ["top-5", "mean class", "original", "shuffled", "Gap", "temporal", "static"] {
+            #expect(result.output.contains(word), "missing \(word) in\n\(result.output)")
+        }
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json")))
+        let report = try #require(json as? [String: Any])
+        let original = try #require(report["original"] as? [String: Any])
+        let shuffled = try #require(report["shuffled"] as? [String: Any])
+        let gap = try #require(report["gap"] as? [String: Any])
+        #expect(original["count"] as? Int == 8)
+        let top1 = try #require(original["top1"] as? Double), shuffledTop1 = try #require(shuffled["top1"] as? Double)
+        let gapValue = try #require(gap["gap"] as? Double)
+        #expect(Swift.abs(gapValue - (top1 - shuffledTop1)) < 1e-12)
+        let subsets = try #require(original["subsets"] as? [String: Any])
+        #expect(subsets.keys.sorted() == ["static", "temporal"])
+
+        let csv = try String(contentsOfFile: out + "/confusion.csv", encoding: .utf8)
+        let lines = csv.split(separator: "\n")
+        #expect(lines.count == 9)
+        #expect(lines.first?.hasPrefix("true\\predicted,moving_left,moving_right") == true, "\(csv)")
+        let counted = lines.dropFirst().flatMap { $0.split(separator: ",").dropFirst().compactMap { Int($0) } }
+        #expect(counted.count == 64 && counted.reduce(0, +) == 8)
+        #expect(FileManager.default.fileExists(atPath: out + "/confusion_shuffled.csv"))
+    }
+
+    @Test func evalRejectsSeveralSegmentClips() throws {
+        let result = try run(["eval"] + model + ["--list", folder.path + "/val.txt", "--root", folder.path, "--clips", "2"])
+        #expect(result.status != 0)
+        #expect(result.output.contains("--sampling dense"), "\(result.output)")
+    }
+
+    @Test func extractFeaturesWritesOneEmbeddingAndLabelPerVideo() throws {
+        let out = folder.appendingPathComponent("features.safetensors").path
+        let result = try run(["extract-features"] + model + [
+            "--list", folder.path + "/val.txt", "--root", folder.path, "--output", out])
+        #expect(result.status == 0, "\(result.output)")
+        let file = try SafeTensors.read(contentsOf: URL(fileURLWithPath: out))
+        let features = try file.tensor(named: "features")
+        #expect(features.shape == [8, 192])
+        #expect(features.scalars.allSatisfy { $0.isFinite })
+        let labels = try file.integers(named: "labels")
+        #expect(labels.shape == [8] && labels.values == Array(0..<8))
+        #expect(file.entry(named: "labels")?.dtype == .int64)
+    }
+}
