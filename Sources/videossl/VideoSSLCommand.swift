@@ -7,8 +7,8 @@ struct VideoSSLCommand: ParsableCommand {
         abstract: "Self-supervised video transformers on the CPU.",
         version: "0.1.0",
         subcommands: [
-            DecodeCommand.self, FlowCommand.self, InferCommand.self, ConvertCommand.self, EvalCommand.self,
-            ExtractFeaturesCommand.self,
+            DecodeCommand.self, FlowCommand.self, InferCommand.self, ConvertCommand.self, TrainCommand.self,
+            EvalCommand.self, ExtractFeaturesCommand.self, MakeSyntheticCommand.self, DemoCommand.self,
         ])
 }
 

@@ -1,0 +1,126 @@
+import Yams
+
+/// A parsed YAML document kept as plain values, in file order, so that overrides can be applied and
+/// every key can be checked before anything is built.
+indirect enum ConfigTree: Equatable, Sendable {
+    /// A scalar as written; `quoted` scalars are always text.
+    case scalar(String, quoted: Bool)
+    /// A list.
+    case list([ConfigTree])
+    /// A mapping, keys in file order.
+    case map([(String, ConfigTree)])
+    /// `null`, `~` or an empty value.
+    case null
+
+    static func == (a: ConfigTree, b: ConfigTree) -> Bool {
+        switch (a, b) {
+        case let (.scalar(x, qx), .scalar(y, qy)): return x == y && qx == qy
+        case let (.list(x), .list(y)): return x == y
+        case let (.map(x), .map(y)): return x.map(\.0) == y.map(\.0) && x.map(\.1) == y.map(\.1)
+        case (.null, .null): return true
+        default: return false
+        }
+    }
+
+    /// Parses YAML text; `path` labels errors.
+    static func parse(_ text: String, path: String) throws(RecipeError) -> ConfigTree {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch {
+            throw .invalidYAML(path: path, reason: "\(error)")
+        }
+        guard let node else { return .map([]) }
+        return try tree(node, path: path)
+    }
+
+    private static func tree(_ node: Node, path: String) throws(RecipeError) -> ConfigTree {
+        if case .scalar(let s) = node {
+            let plain = s.style == .plain || s.style == .any
+            if plain && ["", "~", "null", "Null", "NULL"].contains(s.string) { return .null }
+            return .scalar(s.string, quoted: !plain)
+        }
+        if case .sequence(let seq) = node {
+            var items: [ConfigTree] = []
+            for item in seq { items.append(try tree(item, path: path)) }
+            return .list(items)
+        }
+        if case .mapping(let map) = node {
+            var pairs: [(String, ConfigTree)] = []
+            for (key, value) in map {
+                guard let name = key.string else {
+                    throw .invalidYAML(path: path, reason: "a mapping key is not text")
+                }
+                pairs.append((name, try tree(value, path: path)))
+            }
+            return .map(pairs)
+        }
+        // Newer Yams versions also return aliases, which recipes do not use.
+        throw .invalidYAML(path: path, reason: "aliases are not supported")
+    }
+
+    /// The value at a dotted key set to `value`, creating mappings on the way.
+    func setting(_ keys: ArraySlice<String>, to value: ConfigTree) -> ConfigTree {
+        guard let first = keys.first else { return value }
+        var pairs: [(String, ConfigTree)] = []
+        if case .map(let existing) = self { pairs = existing }
+        if let i = pairs.firstIndex(where: { $0.0 == first }) {
+            pairs[i].1 = pairs[i].1.setting(keys.dropFirst(), to: value)
+        } else {
+            pairs.append((first, ConfigTree.null.setting(keys.dropFirst(), to: value)))
+        }
+        return .map(pairs)
+    }
+
+    /// Applies `dotted.key=value` overrides; the value is read as YAML (`[1, 2]`, `3e-4`, `true`).
+    func applying(overrides: [String]) throws(RecipeError) -> ConfigTree {
+        var result = self
+        for text in overrides {
+            guard let eq = text.firstIndex(of: "=") else { throw .badOverride(text, reason: "no `=`") }
+            let key = String(text[..<eq]), valueText = String(text[text.index(after: eq)...])
+            let keys = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            guard !key.isEmpty, keys.allSatisfy({ !$0.isEmpty }) else {
+                throw .badOverride(text, reason: "empty key")
+            }
+            let value: ConfigTree
+            do {
+                value = try ConfigTree.parse(valueText, path: "override")
+            } catch {
+                throw .badOverride(text, reason: "the value is not YAML")
+            }
+            // A lone scalar document parses as itself; an empty value means null.
+            result = result.setting(keys[...], to: value == .map([]) ? .null : value)
+        }
+        return result
+    }
+
+    /// The YAML node for writing this tree back out.
+    var node: Node {
+        switch self {
+        case .scalar(let s, let quoted):
+            return Node(s, .implicit, quoted ? .doubleQuoted : .plain)
+        case .null:
+            return Node("null", .implicit, .plain)
+        case .list(let items):
+            let flat = items.allSatisfy { if case .scalar = $0 { return true } else { return false } }
+            return Node(items.map(\.node), .implicit, flat ? .flow : .block)
+        case .map(let pairs):
+            return Node(pairs.map { (Node($0.0), $0.1.node) }, .implicit, pairs.isEmpty ? .flow : .block)
+        }
+    }
+
+    /// The tree as YAML text.
+    func yaml() -> String {
+        (try? Yams.serialize(node: node)) ?? ""
+    }
+
+    /// A short description of what a value is, for type errors.
+    var kindDescription: String {
+        switch self {
+        case .scalar(let s, let quoted): return quoted ? "text \"\(s)\"" : "`\(s)`"
+        case .list: return "a list"
+        case .map: return "a mapping"
+        case .null: return "null"
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+import Training
+import VideoTransformers
+
+@Suite("Recipes")
+struct RecipeTests {
+    /// The repository's `configs/` folder.
+    private static let configs = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("configs").path
+
+    @Test(arguments: [("timesformer", 0.1), ("motionformer", 0.2), ("xvit", 0.0)])
+    func theTIMERecipesMirrorTheReference(backbone: String, dropPath: Double) throws {
+        let r = try Recipe(contentsOf: "\(Self.configs)/time/\(backbone)_ssv2.yaml")
+        #expect(r.model.name == "\(backbone)_base_8x224")
+        #expect(r.model.overrides["drop_path_rate"]?.doubleValue == dropPath)
+        #expect(r.model.overrides["num_classes"]?.intValue == 174)
+        #expect(r.data.frames == 8 && r.data.crop == 224 && r.data.scaleJitter == [256, 320])
+        #expect(r.data.randAugment == "rand-m20-mstd0.5-inc1" && !r.data.flip)
+        #expect(r.data.mean == [0.5, 0.5, 0.5] && r.data.std == [0.5, 0.5, 0.5])
+        #expect(r.objective.kind == .time && r.objective.labelSmoothing == 0.2)
+        #expect(r.optimizer.name == .adamw && r.optimizer.lr == 1e-4 && r.optimizer.amsgrad)
+        #expect(r.optimizer.weightDecay == 0.05 && r.optimizer.weightDecayRule == .ndim)
+        #expect(r.schedule.policy == .stepsWithRelativeLRs && r.schedule.steps == [0, 20, 30])
+        #expect(r.schedule.relativeLRs == [1, 0.1, 0.01] && r.training.epochs == 35)
+        #expect(r.training.batchSize * r.training.accumulation == 64)
+    }
+
+    @Test func theDemoRecipeParses() throws {
+        let r = try Recipe(contentsOf: "\(Self.configs)/demo.yaml")
+        #expect(r.data.crop == 64 && r.data.randAugment == nil)
+        #expect(try Backbones.config(r.model.name, overrides: r.model.overrides).imgSize == 64)
+    }
+
+    @Test func theResolvedRecipeReadsBackEqual() throws {
+        let r = try Recipe(contentsOf: "\(Self.configs)/time/motionformer_ssv2.yaml",
+                           overrides: ["train.clip_grad_norm=1.5", "data.val=null"])
+        let again = try Recipe(yaml: r.yaml)
+        #expect(again == r)
+        #expect(again.training.clipGradNorm == 1.5 && again.data.val == nil)
+        #expect(r.yaml.contains("weight_decay_rule: \"ndim>=2\""))
+    }
+
+    @Test func overridesSetDottedKeys() throws {
+        let r = try TinyRun.recipe(output: "/tmp/x", overrides: [
+            "optimizer.lr=3e-4", "train.batch_size=2", "model.overrides.depth=2", "data.scale_jitter=[40, 48]",
+            "optimizer.amsgrad=false", "objective.weights.flow=0.5",
+        ])
+        #expect(r.optimizer.lr == 3e-4 && r.training.batchSize == 2 && !r.optimizer.amsgrad)
+        #expect(r.model.overrides["depth"] == .int(2) && r.data.scaleJitter == [40, 48])
+        #expect(r.objective.flowWeight == 0.5)
+    }
+
+    @Test func badRecipesNameTheKey() throws {
+        #expect(throws: RecipeError.self) { try TinyRun.recipe(output: "/tmp/x", overrides: ["optimizer.lrr=1"]) }
+        func error(_ overrides: [String]) -> RecipeError? {
+            do { _ = try TinyRun.recipe(output: "/tmp/x", overrides: overrides) } catch { return error as? RecipeError }
+            return nil
+        }
+        guard case .unknownKey("optimizer.lrr", let valid)? = error(["optimizer.lrr=1"]) else {
+            Issue.record("unknown key not reported")
+            return
+        }
+        #expect(valid.contains("lr") && valid.contains("amsgrad"))
+        #expect(error(["train.epochs=ten"]) == .wrongType(key: "train.epochs", expected: "an integer", found: "`ten`"))
+        #expect(error(["data.frames=\"8\""]) == .wrongType(key: "data.frames", expected: "an integer", found: "text \"8\""))
+        #expect(error(["optimizer.amsgrad=3"]) == .wrongType(key: "optimizer.amsgrad", expected: "true or false", found: "`3`"))
+        guard case .unknownKey("model.overrides.depht", _)? = error(["model.overrides.depht=2"]) else {
+            Issue.record("unknown backbone override not reported")
+            return
+        }
+        guard case .invalidValue(key: "objective.kind", _, _)? = error(["objective.kind=mae"]) else {
+            Issue.record("bad objective not reported")
+            return
+        }
+        guard case .badOverride? = error(["optimizer.lr"]) else {
+            Issue.record("override without = not reported")
+            return
+        }
+        #expect(throws: RecipeError.missingKey("model.name")) { try Recipe(yaml: "data: {train: a.txt}") }
+        #expect(throws: RecipeError.wrongType(key: "data", expected: "a mapping", found: "a list")) {
+            try Recipe(yaml: "model: {name: xvit_base_8x224}\ndata: [1, 2]")
+        }
+        #expect("\(RecipeError.unknownKey("a.b", validKeys: ["c"]))".contains("`a.b`"))
+    }
+
+    @Test func missingDatasetPathsFailBeforeTraining() throws {
+        let missingRoot = try TinyRun.recipe(output: TinyRun.folder("m"), overrides: ["data.root=/nonexistent/data"])
+        #expect(throws: RecipeError.missingPath(key: "data.root", path: "/nonexistent/data")) {
+            try Trainer(recipe: missingRoot)
+        }
+        let missingList = try TinyRun.recipe(output: TinyRun.folder("m"), overrides: ["data.train=nope.txt"])
+        #expect(throws: RecipeError.missingPath(key: "data.train", path: TinyRun.data + "/nope.txt")) {
+            try Trainer(recipe: missingList)
+        }
+    }
+}
