@@ -33,7 +33,30 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Folder receiving report.json and confusion.csv.")
     var output: String?
 
+    @Option(help: "A training recipe (YAML): the model, its overrides, data.val, data.root, data.classes, data.subsets, frames, crop and normalisation come from it; explicit options win.")
+    var config: String?
+
     func run() throws {
+        var modelOptions = self.modelOptions, data = self.data, views = self.views, subsets = self.subsets
+        if let config {
+            let recipe = try Recipe(contentsOf: config)
+            if modelOptions.model == nil {
+                modelOptions.model = recipe.model.name
+                modelOptions.overrides = recipe.model.overrides.keys.sorted().map { "\($0)=\(recipe.model.overrides[$0]!)" }
+                    + modelOptions.overrides
+            }
+            if data.list == nil {
+                guard let val = recipe.data.val else { throw ValidationError("\(config): the recipe has no data.val") }
+                data.list = recipe.dataPath(val)
+                data.root = data.root ?? (recipe.data.root.isEmpty ? nil : recipe.data.root)
+            }
+            data.classes = data.classes ?? recipe.data.classes.map(recipe.dataPath)
+            subsets = subsets ?? recipe.data.subsets.map(recipe.dataPath)
+            views.frames = views.frames ?? recipe.data.frames
+            views.size = views.size ?? recipe.data.crop
+            views.mean = views.mean ?? ListOption(argument: recipe.data.mean.map { String($0) }.joined(separator: ","))
+            views.std = views.std ?? ListOption(argument: recipe.data.std.map { String($0) }.joined(separator: ","))
+        }
         let (model, modelConfig) = try weightsOptions.loadModel(modelOptions)
         let dataset = try data.dataset()
         let configuration = try views.configuration(model: modelConfig, defaultCrops: 3, aggregation: views.average ? .mean : .sum)
@@ -50,8 +73,8 @@ struct EvalCommand: ParsableCommand {
         guard let output else { return }
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let record = EvalRecord(
-            model: modelOptions.model, overrides: modelOptions.overrides, weights: weightsOptions.weights,
-            list: data.list, frames: configuration.frames, cropSize: configuration.cropSize,
+            model: try modelOptions.name(), overrides: modelOptions.overrides, weights: weightsOptions.weights,
+            list: data.list ?? "", frames: configuration.frames, cropSize: configuration.cropSize,
             clips: configuration.clips, crops: configuration.crops, aggregation: configuration.aggregation,
             seed: configuration.seed, original: original, shuffled: shuffledReport,
             gap: shuffledReport.map { ShuffleGap(original: original, shuffled: $0) })
@@ -75,7 +98,7 @@ struct WeightsOptions: ParsableArguments {
     /// The model with its weights loaded, and its resolved configuration.
     func loadModel(_ options: ModelOptions) throws -> (any VideoBackbone, TransformerConfig) {
         let model = try options.build()
-        let config = try Backbones.config(options.model, overrides: try options.parsedOverrides())
+        let config = try Backbones.config(try options.name(), overrides: try options.parsedOverrides())
         if let weights {
             let mapped = try importWeights(weights, map: keyMap, depth: config.depth, frames: config.numFrames)
             for note in try loadWeights(mapped, into: model) { print("note: \(note)") }
@@ -89,7 +112,7 @@ struct WeightsOptions: ParsableArguments {
 /// `--list LIST --root DIR [--classes FILE]`: the videos to evaluate.
 struct EvalDataOptions: ParsableArguments {
     @Option(help: "A `path label` list, one video per line.")
-    var list: String
+    var list: String?
 
     @Option(help: "The folder relative paths in the list start from.")
     var root: String?
@@ -99,6 +122,7 @@ struct EvalDataOptions: ParsableArguments {
 
     /// The list's videos, with class names when a classes file is given or found.
     func dataset() throws -> VideoDataset {
+        guard let list else { throw ValidationError("--list is required (or --config with a recipe that has data.val)") }
         var dataset = try VideoDataset.pathLabelList(at: list, root: root)
         let defaultNames = root.map { $0 + "/classes.txt" }.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
         if let path = classes ?? defaultNames {

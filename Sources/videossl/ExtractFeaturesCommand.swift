@@ -34,7 +34,7 @@ struct ExtractFeaturesCommand: ParsableCommand {
                 ("labels", .int64(result.labels, shape: [n])),
                 ("indices", .int64(result.videoIndices, shape: [n])),
             ],
-            metadata: ["model": modelOptions.model, "list": data.list, "views": "\(configuration.viewsPerVideo)"],
+            metadata: ["model": try modelOptions.name(), "list": data.list ?? "", "views": "\(configuration.viewsPerVideo)"],
             to: URL(fileURLWithPath: output))
         print("wrote features \(result.values.shape) and labels [\(n)] to \(output)\(result.skipped > 0 ? " (\(result.skipped) unreadable videos left out)" : "")")
     }

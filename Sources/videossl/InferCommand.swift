@@ -27,7 +27,7 @@ struct InferCommand: ParsableCommand {
     func run() throws {
         let model = try modelOptions.build()
         if let weights {
-            let config = try Backbones.config(modelOptions.model, overrides: try modelOptions.parsedOverrides())
+            let config = try Backbones.config(try modelOptions.name(), overrides: try modelOptions.parsedOverrides())
             let mapped = try importWeights(weights, map: keyMap, depth: config.depth, frames: config.numFrames)
             for note in try loadWeights(mapped, into: model) { print("note: \(note)") }
         }
@@ -39,7 +39,7 @@ struct InferCommand: ParsableCommand {
         let (cls, tokens) = noGrad { model.features(clip) }
         let logits = noGrad { model.head(cls) }
         try SafeTensors.write([("logits", logits), ("cls", cls), ("tokens", tokens)],
-                              metadata: ["model": modelOptions.model], to: URL(fileURLWithPath: output))
+                              metadata: ["model": try modelOptions.name()], to: URL(fileURLWithPath: output))
         print("wrote logits \(logits.shape), cls \(cls.shape), tokens \(tokens.shape) to \(output)")
     }
 }

@@ -6,7 +6,7 @@ import VideoTransformers
 /// `--model NAME --set key=value …`: a registered backbone with overrides.
 struct ModelOptions: ParsableArguments {
     @Option(help: "A registered backbone, e.g. timesformer_tiny_8x112 (see `videossl infer --help`).")
-    var model: String
+    var model: String?
 
     @Option(name: .customLong("set"), help: "Override a config key, e.g. --set num_classes=10 (repeatable).")
     var overrides: [String] = []
@@ -26,9 +26,15 @@ struct ModelOptions: ParsableArguments {
         return result
     }
 
+    /// The model name (required unless a recipe supplies it).
+    func name() throws -> String {
+        guard let model else { throw ValidationError("--model is required (or --config with a recipe that names one)") }
+        return model
+    }
+
     func build() throws -> any VideoBackbone {
         var generator = RandomGenerator(seed: 0)
-        return try Backbones.create(model, overrides: try parsedOverrides(), using: &generator)
+        return try Backbones.create(try name(), overrides: try parsedOverrides(), using: &generator)
     }
 }
 

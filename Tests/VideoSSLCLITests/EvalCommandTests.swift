@@ -69,6 +69,34 @@ final class EvalCommandTests {
         #expect(FileManager.default.fileExists(atPath: out + "/confusion_shuffled.csv"))
     }
 
+    @Test func evalTakesModelDataAndViewsFromARecipe() throws {
+        let recipe = folder.appendingPathComponent("recipe.yaml").path
+        try """
+            model:
+              name: timesformer_tiny_8x112
+              overrides: {depth: 1, img_size: 32, num_frames: 4, num_classes: 8}
+            data:
+              root: \(folder.path)
+              train: val.txt
+              val: val.txt
+              subsets: subsets.json
+              frames: 4
+              crop: 32
+            """.write(toFile: recipe, atomically: true, encoding: .utf8)
+        let fromRecipe = try run(["eval", "--config", recipe, "--crops", "1", "--shuffled", "--workers", "1"])
+        #expect(fromRecipe.status == 0, "\(fromRecipe.output)")
+        let explicit = try run(["eval"] + model + [
+            "--list", folder.path + "/val.txt", "--root", folder.path, "--crops", "1", "--shuffled",
+            "--subsets", folder.path + "/subsets.json", "--workers", "1"])
+        #expect(explicit.status == 0, "\(explicit.output)")
+        // Same model (seed 0), data and views: the same tables.
+        let tables = { (text: String) in text.split(separator: "\n").filter { $0.contains("temporal") || $0.contains("static") } }
+        #expect(tables(fromRecipe.output) == tables(explicit.output) && !tables(explicit.output).isEmpty,
+                "\(fromRecipe.output)\n---\n\(explicit.output)")
+        let missing = try run(["eval", "--crops", "1"])
+        #expect(missing.status != 0 && missing.output.contains("--model"), "\(missing.output)")
+    }
+
     @Test func evalRejectsSeveralSegmentClips() throws {
         let result = try run(["eval"] + model + ["--list", folder.path + "/val.txt", "--root", folder.path, "--clips", "2"])
         #expect(result.status != 0)
