@@ -61,7 +61,7 @@ extension Tensor {
             return Tensor(shape: outShape) { out in
                 a.storage.withUnsafeBufferPointer { pa in
                     b.storage.withUnsafeBufferPointer { pb in
-                        BLAS.sgemm(transposeA: false, transposeB: transposeB, m: rows, n: n, k: ka,
+                        BLAS.parallelSgemm(transposeA: false, transposeB: transposeB, m: rows, n: n, k: ka,
                                    a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb,
                                    c: out.baseAddress!, ldc: n)
                     }
@@ -86,7 +86,7 @@ extension Tensor {
                             offA += idx * sa[axis]
                             offB += idx * sb[axis]
                         }
-                        BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: ka,
+                        BLAS.parallelSgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: ka,
                                    a: pa.baseAddress! + offA * matA, lda: lda,
                                    b: pb.baseAddress! + offB * matB, ldb: ldb,
                                    c: po + i * m * n, ldc: n)
@@ -127,7 +127,7 @@ extension Tensor {
             }
             x.storage.withUnsafeBufferPointer { px in
                 weight.storage.withUnsafeBufferPointer { pw in
-                    BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
+                    BLAS.parallelSgemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
                                a: px.baseAddress!, lda: inFeatures, b: pw.baseAddress!, ldb: inFeatures,
                                beta: bias == nil ? 0 : 1, c: out.baseAddress!, ldc: outFeatures)
                 }

@@ -1,0 +1,48 @@
+/// Large matrix products split over ``ComputeContext``'s threads, each block one single-threaded
+/// `cblas_sgemm`.
+///
+/// OpenBLAS runs on one thread (see ``ComputeContext``), so products on the hot path come here: the
+/// output is cut into as many row blocks as there are threads (column blocks when it has few rows),
+/// block edges on multiples of 16 so every block keeps whole micro-tiles of the sgemm kernel. Inside a
+/// parallel region, or for products under about a megaflop, it is one plain call.
+extension BLAS {
+    /// C = alpha · op(A) · op(B) + beta · C for row-major matrices, on every compute thread.
+    static func parallelSgemm(
+        transposeA: Bool, transposeB: Bool,
+        m: Int, n: Int, k: Int,
+        alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let threads = ComputeContext.threadCount
+        let splitRows = m >= n || n < 32
+        let extent = splitRows ? m : n
+        let blocks = min(threads, extent / 16)
+        guard blocks > 1, m * n * k >= 1 << 19, !ComputeContext.isInsideParallelRegion else {
+            sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                  a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        let tiles = (extent + 15) / 16
+        ComputeContext.parallelFor(blocks) { range in
+            for block in range {
+                let lo = Swift.min(extent, tiles * block / blocks * 16)
+                let hi = Swift.min(extent, tiles * (block + 1) / blocks * 16)
+                guard lo < hi else { continue }
+                if splitRows {
+                    // Row i of op(A) is row i of A, or column i when A is transposed.
+                    sgemm(transposeA: transposeA, transposeB: transposeB, m: hi - lo, n: n, k: k, alpha: alpha,
+                          a: a + (transposeA ? lo : lo * lda), lda: lda, b: b, ldb: ldb,
+                          beta: beta, c: c + lo * ldc, ldc: ldc)
+                } else {
+                    // Column j of op(B) is column j of B, or row j when B is transposed.
+                    sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: hi - lo, k: k, alpha: alpha,
+                          a: a, lda: lda, b: b + (transposeB ? lo * ldb : lo), ldb: ldb,
+                          beta: beta, c: c + lo, ldc: ldc)
+                }
+            }
+        }
+    }
+}
