@@ -1,5 +1,5 @@
 // Training-step and inference throughput of TimeSformer against PyTorch eager, alternating runs in
-// one invocation. See Benchmarks/README.md ("ModelBenchmarks") for every figure.
+// one invocation. Benchmarks/README.md ("ModelBenchmarks") explains every figure.
 //
 //   ModelBenchmarks [--reps 5] [--steps 3] [--batch 4] [--model timesformer_tiny_8x112] [--no-pytorch]
 //   ModelBenchmarks --worker train|infer [--steps 3] [--batch 4] [--model NAME]   (one measurement)

@@ -118,18 +118,13 @@ extension Tensor {
         let rows = x.count / Swift.max(inFeatures, 1)
         let outShape = Array(x.shape.dropLast()) + [outFeatures]
         let value = Tensor(shape: outShape) { out in
-            if let bias {
-                bias.storage.withUnsafeBufferPointer { pb in
-                    for r in 0..<rows {
-                        (out.baseAddress! + r * outFeatures).update(from: pb.baseAddress!, count: outFeatures)
+            withOptionalStorage(bias) { pb in
+                x.storage.withUnsafeBufferPointer { px in
+                    weight.storage.withUnsafeBufferPointer { pw in
+                        BLAS.parallelSgemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
+                                           a: px.baseAddress!, lda: inFeatures, b: pw.baseAddress!, ldb: inFeatures,
+                                           c: out.baseAddress!, ldc: outFeatures, bias: pb)
                     }
-                }
-            }
-            x.storage.withUnsafeBufferPointer { px in
-                weight.storage.withUnsafeBufferPointer { pw in
-                    BLAS.parallelSgemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
-                               a: px.baseAddress!, lda: inFeatures, b: pw.baseAddress!, ldb: inFeatures,
-                               beta: bias == nil ? 0 : 1, c: out.baseAddress!, ldc: outFeatures)
                 }
             }
         }
@@ -151,6 +146,12 @@ extension Tensor {
             }
         }
     }
+}
+
+/// The storage of `t` as a pointer, or `nil` without a tensor.
+private func withOptionalStorage<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let t else { return body(nil) }
+    return t.storage.withUnsafeBufferPointer { body($0.baseAddress) }
 }
 
 extension Array where Element == Int {

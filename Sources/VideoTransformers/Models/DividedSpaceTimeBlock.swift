@@ -104,7 +104,9 @@ public final class DividedSpaceTimeBlock: Module {
         if dropPath.isTraining && dropPath.probability > 0 {
             let mask = Tensor(ones: [b * n, 1]).dropPath(probability: dropPath.probability, training: true,
                                                          using: &dropPath.generator)
-            mixed = mixed * mask.reshaped([b, 1, n, 1])
+            // Spread over the channels first, so the product runs over contiguous rows of T·N·C.
+            let rows = mask.reshaped([b, 1, n, 1]).broadcast(to: [b, 1, n, c]).reshaped([b, 1, n * c])
+            mixed = (mixed.reshaped([b, t, n * c]) * rows).reshaped([b, t, n, c])
         }
         return temporalFc(mixed.reshaped([b, t * n, c]))
     }
