@@ -17,7 +17,6 @@ public enum ComputeContext {
         get {
             let current = budget.load(ordering: .relaxed)
             if current > 0 { return current }
-            _ = keepFreedTensorsInHeap
             let cores = Swift.max(1, System.activeProcessorCount)
             setThreadCount(cores)
             return cores
@@ -26,6 +25,7 @@ public enum ComputeContext {
     }
 
     private static func setThreadCount(_ n: Int) {
+        _ = keepFreedTensorsInHeap
         let clamped = Swift.max(1, n)
         budget.store(clamped, ordering: .relaxed)
         openblas_set_num_threads(1)
