@@ -229,8 +229,8 @@ enum FastMath {
     /// erf(x) lane by lane as x·P(x²)/Q(x²), P of degree 6 and Q of degree 4 in x², with x clamped
     /// to [−4, 4] (where erf is 1 to Float precision): no exponential, one division.
     ///
-    /// The coefficients are a least-squares-then-Lawson fit to erf on [0, 4] (Scripts fit not kept:
-    /// any rational fit of this degree serves); the absolute error in Float32 is below 4·10⁻⁷,
+    /// The coefficients are a least-squares fit to erf on [0, 4] refined by Lawson reweighting
+    /// towards the minimax error; the absolute error in Float32 is below 4·10⁻⁷,
     /// against 1.5·10⁻⁷ for the Abramowitz & Stegun form in ``erf(_:)-(Float)``, which needs an
     /// exponential and made GELU the costliest kernel of a training step.
     @inline(__always) @usableFromInline
