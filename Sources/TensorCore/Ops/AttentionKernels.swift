@@ -129,7 +129,8 @@ enum AttentionMath {
         var maxima = Vector(repeating: -.infinity)
         var j = 0
         while j + 8 <= n {
-            maxima = pointwiseMax(maxima, load(p + j))
+            let v = load(p + j)
+            maxima = maxima.replacing(with: v, where: v .> maxima)  // a vector select; `pointwiseMax` is a call
             j += 8
         }
         var m = maxima.max()

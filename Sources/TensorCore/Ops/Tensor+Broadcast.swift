@@ -35,7 +35,10 @@ extension Tensor {
             return Tensor(shape: a.shape) { out in
                 a.storage.withUnsafeBufferPointer { pa in
                     b.storage.withUnsafeBufferPointer { pb in
-                        for i in 0..<out.count { out[i] = f(pa[i], pb[i]) }
+                        // Residual adds of whole activations: worth both cores.
+                        ComputeContext.parallelFor(out.count, minimumChunk: 65_536) { range in
+                            for i in range { out[i] = f(pa[i], pb[i]) }
+                        }
                     }
                 }
             }
@@ -63,10 +66,11 @@ extension Tensor {
             return Tensor(shape: outShape) { out in
                 a.storage.withUnsafeBufferPointer { pa in
                     b.storage.withUnsafeBufferPointer { pb in
-                        var i = 0
-                        while i < total {
-                            for j in 0..<inner { out[i + j] = f(pa[i + j], pb[j]) }
-                            i += inner
+                        ComputeContext.parallelFor(total / inner, minimumChunk: Swift.max(1, 65_536 / inner)) { rows in
+                            for r in rows {
+                                let i = r * inner
+                                for j in 0..<inner { out[i + j] = f(pa[i + j], pb[j]) }
+                            }
                         }
                     }
                 }
@@ -76,10 +80,11 @@ extension Tensor {
             return Tensor(shape: outShape) { out in
                 a.storage.withUnsafeBufferPointer { pa in
                     b.storage.withUnsafeBufferPointer { pb in
-                        var i = 0
-                        while i < total {
-                            for j in 0..<inner { out[i + j] = f(pa[j], pb[i + j]) }
-                            i += inner
+                        ComputeContext.parallelFor(total / inner, minimumChunk: Swift.max(1, 65_536 / inner)) { rows in
+                            for r in rows {
+                                let i = r * inner
+                                for j in 0..<inner { out[i + j] = f(pa[j], pb[i + j]) }
+                            }
                         }
                     }
                 }

@@ -2,8 +2,9 @@
 /// (`F.gelu(x, approximate='none')`), which timm and the video transformers use.
 ///
 /// Forward: `y = x·Φ(x) = 0.5·x·(1 + erf(x/√2))`. VJP: `dx = g·(Φ(x) + x·φ(x))` with
-/// `φ(x) = exp(−x²/2)/√(2π)`, computed from the saved input. `erf` is the polynomial PyTorch's
-/// vectorised CPU kernel uses (see ``FastMath``), so values agree with PyTorch on CPU to ~1e-7.
+/// `φ(x) = exp(−x²/2)/√(2π)`, computed from the saved input. `erf` is a rational approximation
+/// (``FastMath``, absolute error below 4e-7) evaluated eight lanes at a time, so values agree with
+/// PyTorch's CPU kernel to within 1e-6.
 extension Tensor {
     /// GELU of each element, exact (erf) form.
     public func gelu() -> Tensor {
@@ -41,22 +42,46 @@ extension Tensor {
         return g.storage.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 
-    // Concrete loops (no closure per element) so the compiler can vectorise them.
+    // Explicit SIMD8 bodies: the scalar loops did not vectorise (≈ 6 GB/s). The tail is padded into
+    // one more vector so every element goes through the same arithmetic.
+    private typealias Vector = SIMD8<Float>
+
+    @inline(__always)
+    private static func load(_ p: UnsafePointer<Float>, _ i: Int, _ n: Int) -> Vector {
+        if i + 8 <= n { return UnsafeRawPointer(p + i).loadUnaligned(as: Vector.self) }
+        var v = Vector()
+        for t in 0..<(n - i) { v[t] = p[i + t] }
+        return v
+    }
+
+    @inline(__always)
+    private static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int) {
+        if i + 8 <= n {
+            UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: Vector.self)
+        } else {
+            for t in 0..<(n - i) { p[i + t] = v[t] }
+        }
+    }
+
     private static func geluForwardKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        for i in 0..<n {
-            let v = x[i]
-            y[i] = 0.5 * v * (1 + FastMath.erf(v * inverseSqrt2))
+        var i = 0
+        while i < n {
+            let v = load(x, i, n)
+            store(0.5 * v * (1 + FastMath.erf(v * inverseSqrt2)), y, i, n)
+            i += 8
         }
     }
 
     private static func geluBackwardKernel(
         _ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int
     ) {
-        for i in 0..<n {
-            let v = x[i]
+        var i = 0
+        while i < n {
+            let v = load(x, i, n)
             let cdf = 0.5 * (1 + FastMath.erf(v * inverseSqrt2))
             let pdf = FastMath.exp(-0.5 * v * v) * inverseSqrt2Pi
-            dx[i] = g[i] * (cdf + v * pdf)
+            store(load(g, i, n) * (cdf + v * pdf), dx, i, n)
+            i += 8
         }
     }
 }

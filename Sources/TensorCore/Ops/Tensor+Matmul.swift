@@ -61,7 +61,7 @@ extension Tensor {
             return Tensor(shape: outShape) { out in
                 a.storage.withUnsafeBufferPointer { pa in
                     b.storage.withUnsafeBufferPointer { pb in
-                        BLAS.sgemm(transposeA: false, transposeB: transposeB, m: rows, n: n, k: ka,
+                        BLAS.parallelSgemm(transposeA: false, transposeB: transposeB, m: rows, n: n, k: ka,
                                    a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb,
                                    c: out.baseAddress!, ldc: n)
                     }
@@ -86,7 +86,7 @@ extension Tensor {
                             offA += idx * sa[axis]
                             offB += idx * sb[axis]
                         }
-                        BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: ka,
+                        BLAS.parallelSgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: ka,
                                    a: pa.baseAddress! + offA * matA, lda: lda,
                                    b: pb.baseAddress! + offB * matB, ldb: ldb,
                                    c: po + i * m * n, ldc: n)
@@ -118,18 +118,13 @@ extension Tensor {
         let rows = x.count / Swift.max(inFeatures, 1)
         let outShape = Array(x.shape.dropLast()) + [outFeatures]
         let value = Tensor(shape: outShape) { out in
-            if let bias {
-                bias.storage.withUnsafeBufferPointer { pb in
-                    for r in 0..<rows {
-                        (out.baseAddress! + r * outFeatures).update(from: pb.baseAddress!, count: outFeatures)
+            withOptionalStorage(bias) { pb in
+                x.storage.withUnsafeBufferPointer { px in
+                    weight.storage.withUnsafeBufferPointer { pw in
+                        BLAS.parallelSgemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
+                                           a: px.baseAddress!, lda: inFeatures, b: pw.baseAddress!, ldb: inFeatures,
+                                           c: out.baseAddress!, ldc: outFeatures, bias: pb)
                     }
-                }
-            }
-            x.storage.withUnsafeBufferPointer { px in
-                weight.storage.withUnsafeBufferPointer { pw in
-                    BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
-                               a: px.baseAddress!, lda: inFeatures, b: pw.baseAddress!, ldb: inFeatures,
-                               beta: bias == nil ? 0 : 1, c: out.baseAddress!, ldc: outFeatures)
                 }
             }
         }
@@ -151,6 +146,12 @@ extension Tensor {
             }
         }
     }
+}
+
+/// The storage of `t` as a pointer, or `nil` without a tensor.
+private func withOptionalStorage<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let t else { return body(nil) }
+    return t.storage.withUnsafeBufferPointer { body($0.baseAddress) }
 }
 
 extension Array where Element == Int {

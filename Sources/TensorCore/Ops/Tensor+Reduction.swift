@@ -28,28 +28,49 @@ extension Tensor {
     }
 
     /// Sums one axis without recording; keeps a size-1 dimension there.
+    ///
+    /// Rows are added into the output eight lanes at a time, the columns split over the compute
+    /// threads: bias gradients (`[tokens, C]` summed over tokens) took 3% of a training step as a
+    /// scalar loop.
     private func sumAxisRaw(_ axis: Int) -> Tensor {
         let (outer, n, inner) = splitAround(axis)
         var outShape = shape
         outShape[axis] = 1
         return Tensor(shape: outShape) { out in
             storage.withUnsafeBufferPointer { p in
+                guard let src = p.baseAddress, let dst = out.baseAddress else { return }
+                if inner == 1 {
+                    for o in 0..<outer { dst[o] = FastMath.sum(src + o * n, n) }
+                    return
+                }
+                let blocks = (inner + 7) / 8
                 for o in 0..<outer {
-                    let dst = o * inner
-                    if inner == 1 {
-                        var s: Float = 0
-                        let base = o * n
-                        for j in 0..<n { s += p[base + j] }
-                        out[dst] = s
-                    } else {
-                        for i in 0..<inner { out[dst + i] = 0 }
-                        for j in 0..<n {
-                            let src = (o * n + j) * inner
-                            for i in 0..<inner { out[dst + i] += p[src + i] }
-                        }
+                    let base = src + o * n * inner, target = dst + o * inner
+                    ComputeContext.parallelFor(blocks, minimumChunk: Swift.max(1, 32_768 / Swift.max(1, n * 8))) { range in
+                        let lo = range.lowerBound * 8, hi = Swift.min(inner, range.upperBound * 8)
+                        Tensor.addRows(base + lo, rows: n, stride: inner, width: hi - lo, into: target + lo)
                     }
                 }
             }
+        }
+    }
+
+    /// `out[i] = Σ_j x[j·stride + i]` for `i < width`.
+    private static func addRows(
+        _ x: UnsafePointer<Float>, rows: Int, stride: Int, width: Int, into out: UnsafeMutablePointer<Float>
+    ) {
+        var i = 0
+        while i + 8 <= width {
+            var acc = SIMD8<Float>()
+            for j in 0..<rows { acc += UnsafeRawPointer(x + j * stride + i).loadUnaligned(as: SIMD8<Float>.self) }
+            UnsafeMutableRawPointer(out + i).storeBytes(of: acc, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < width {
+            var acc: Float = 0
+            for j in 0..<rows { acc += x[j * stride + i] }
+            out[i] = acc
+            i += 1
         }
     }
 

@@ -27,17 +27,24 @@ public final class Attention: Module, TokenMixer, UnaryLayer {
 
     /// Attends over the last-but-one axis of `x` (`[..., L, C]`); leading axes are independent sequences.
     public func callAsFunction(_ x: Tensor) -> Tensor {
+        precondition(x.rank >= 2, "Attention: input \(x.shape) needs rank ≥ 2")
+        return callAsFunction(x, sequenceAxis: x.rank - 2)
+    }
+
+    /// Attends along `sequenceAxis` of `x` (`[..., L, ..., C]`): every combination of the other
+    /// axes but the last is one independent sequence.
+    ///
+    /// The heads are read straight from the `qkv` output and written in the order `proj` expects
+    /// (``Tensor/packedAttention(qkv:heads:scale:)``), so attention over a middle axis, such as
+    /// frames of tokens laid out `[B, T, N, C]`, needs no permute.
+    public func callAsFunction(_ x: Tensor, sequenceAxis: Int) -> Tensor {
         let c = proj.outFeatures
-        precondition(x.rank >= 2 && x.shape[x.rank - 1] == c, "Attention: input \(x.shape) for dimension \(c)")
-        let l = x.shape[x.rank - 2]
-        let b = x.shape.dropLast(2).reduce(1, *)
-        let d = c / heads
-        // [b, l, (s, head, j)] -> [s, b, head, l, j]: one slice per component, heads as batch.
-        let parts = qkv(x).reshaped([b, l, 3, heads, d]).permuted([2, 0, 3, 1, 4])
-        func component(_ s: Int) -> Tensor { parts.slice(axis: 0, range: s..<(s + 1)).reshaped([b, heads, l, d]) }
-        let out = Tensor.scaledDotProductAttention(query: component(0), key: component(1), value: component(2),
-                                                   scale: scale)
-        return proj(out.permuted([0, 2, 1, 3]).reshaped(x.shape))
+        precondition(x.rank >= 2 && x.shape[x.rank - 1] == c && sequenceAxis >= 0 && sequenceAxis < x.rank - 1,
+                     "Attention: input \(x.shape) for dimension \(c) with sequence axis \(sequenceAxis)")
+        let outer = x.shape[..<sequenceAxis].reduce(1, *)
+        let inner = x.shape[(sequenceAxis + 1)..<(x.rank - 1)].reduce(1, *)
+        let packed = qkv(x).reshaped([outer, x.shape[sequenceAxis], inner, 3 * c])
+        return proj(Tensor.packedAttention(qkv: packed, heads: heads, scale: scale).reshaped(x.shape))
     }
 
     /// Plain attention does not depend on the layout.

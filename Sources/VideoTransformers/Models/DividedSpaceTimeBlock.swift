@@ -71,10 +71,7 @@ public final class DividedSpaceTimeBlock: Module {
         let cls = x.slice(axis: 1, range: 0..<1)
         let patches = x.slice(axis: 1, range: 1..<(1 + t * n))
 
-        let timeLayout = TokenLayout(frames: t, gridHeight: 1, gridWidth: 1, classTokens: 0)
-        let byPosition = patches.reshaped([b, t, n, c]).permuted([0, 2, 1, 3]).reshaped([b * n, t, c])
-        let temporal = temporalFc(dropPath(temporalAttn(temporalNorm1(byPosition), layout: timeLayout)))
-        let p1 = patches + temporal.reshaped([b, n, t, c]).permuted([0, 2, 1, 3]).reshaped([b, t * n, c])
+        let p1 = patches + temporalResidual(patches, b: b, t: t, n: n)
 
         let frameLayout = TokenLayout(frames: 1, gridHeight: layout.gridHeight, gridWidth: layout.gridWidth,
                                       classTokens: 1)
@@ -86,5 +83,31 @@ public final class DividedSpaceTimeBlock: Module {
         let x1 = Tensor.concat([cls + clsResidual, p1 + patchResidual], axis: 1)
 
         return x1 + dropPath(mlp(norm2(x1)))
+    }
+
+    /// `temporal_fc(DropPath(temporal_attn(temporal_norm1(·))))` on patches `[B, T·N, C]`, where the
+    /// reference regroups them as `[(B N), T, C]`: one sequence and one drop-path sample per
+    /// (clip, patch position).
+    ///
+    /// With plain ``Attention`` the frames are attended across in place (sequence axis 1 of
+    /// `[B, T, N, C]`) and the per-position drop-path mask, drawn exactly as on `[(B N), T, C]`,
+    /// is applied by broadcasting, so neither permute of the reference is made.
+    private func temporalResidual(_ patches: Tensor, b: Int, t: Int, n: Int) -> Tensor {
+        let c = patches.shape[2]
+        guard let attention = temporalAttn as? Attention else {
+            let timeLayout = TokenLayout(frames: t, gridHeight: 1, gridWidth: 1, classTokens: 0)
+            let byPosition = patches.reshaped([b, t, n, c]).permuted([0, 2, 1, 3]).reshaped([b * n, t, c])
+            let temporal = temporalFc(dropPath(temporalAttn(temporalNorm1(byPosition), layout: timeLayout)))
+            return temporal.reshaped([b, n, t, c]).permuted([0, 2, 1, 3]).reshaped([b, t * n, c])
+        }
+        var mixed = attention(temporalNorm1(patches).reshaped([b, t, n, c]), sequenceAxis: 1)
+        if dropPath.isTraining && dropPath.probability > 0 {
+            let mask = Tensor(ones: [b * n, 1]).dropPath(probability: dropPath.probability, training: true,
+                                                         using: &dropPath.generator)
+            // Spread over the channels first, so the product runs over contiguous rows of T·N·C.
+            let rows = mask.reshaped([b, 1, n, 1]).broadcast(to: [b, 1, n, c]).reshaped([b, 1, n * c])
+            mixed = (mixed.reshaped([b, t, n * c]) * rows).reshaped([b, t, n, c])
+        }
+        return temporalFc(mixed.reshaped([b, t * n, c]))
     }
 }
