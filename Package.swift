@@ -114,7 +114,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
-            name: "VideoSSLCLITests", dependencies: ["videossl", "VideoIO", "TensorCore"]
+            name: "VideoSSLCLITests", dependencies: ["videossl", "VideoIO", "TensorCore", "_TestSupport"]
         ),
         .testTarget(
             name: "TrainingTests", dependencies: ["Training", "TensorCore", "VideoIO", "VideoTransformers", "TemporalSSL", "_TestSupport"],

@@ -2,17 +2,14 @@ import Foundation
 import Testing
 import TensorCore
 import Training
+import _TestSupport
 
 /// Kills a `videossl train` process (the built executable) with SIGKILL while it writes a
 /// checkpoint every step, resumes it, and checks the result against an uninterrupted run.
 @Suite("Checkpoints survive SIGKILL")
 struct CheckpointKillTests {
     private func executable() throws -> URL {
-        let products = Bundle.main.bundleURL.deletingLastPathComponent()
-        let candidates = [products, Bundle.main.bundleURL, products.deletingLastPathComponent()]
-            .map { $0.appendingPathComponent("videossl") }
-        return try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) },
-                            "videossl not found near \(products.path); build it with `swift build --build-tests`")
+        try #require(builtExecutable(named: "videossl"), "videossl not found; build it with `swift build --build-tests`")
     }
 
     private func start(_ arguments: [String], log: String) throws -> Process {

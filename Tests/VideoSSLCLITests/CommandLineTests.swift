@@ -13,21 +13,7 @@ struct CommandLineTests {
     }
 
     private func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let products = Bundle.main.bundleURL.deletingLastPathComponent()
-        let candidates = [products, Bundle.main.bundleURL, products.deletingLastPathComponent()]
-            .map { $0.appendingPathComponent("videossl") }
-        let executable = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) },
-                                      "videossl not found near \(products.path)")
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runVideoSSL(arguments)
     }
 
     /// A lossless 6-frame video of a textured pattern moving 2 px right per frame.

@@ -69,24 +69,12 @@ public final class TimeSformer: Module, VideoBackbone {
 
     /// The final-norm class embedding `[B, C]` and patch tokens `[B, T, N, C]` of a clip `[B, T, 3, H, W]`.
     public func features(_ clip: Tensor) -> (cls: Tensor, tokens: Tensor) {
-        let (b, t, h, w) = ClipShape.check(clip, op: "TimeSformer", patchSize: patchSize)
-        let c = embedDim
-        let (patches, gh, gw) = patchEmbed(clip.reshaped([b * t, 3, h, w]))
-        let n = gh * gw
-        let g = config.gridSize
-        let pos = EmbeddingResampling.bicubic(posEmbed.value, from: (g, g), to: (gh, gw))
-        let time = EmbeddingResampling.nearest(timeEmbed.value, frames: t).reshaped([1, t, 1, c])
-
-        // Every frame's class copy is cls_token + pos_embed[0] without time embedding, so one
-        // copy per video stands for all of them.
-        let cls = (clsToken.value + pos.slice(axis: 1, range: 0..<1)).broadcast(to: [b, 1, c])
-        let framed = (patches + pos.slice(axis: 1, range: 1..<(1 + n))).reshaped([b, t, n, c]) + time
-        var x = Tensor.concat([cls, framed.reshaped([b, t * n, c])], axis: 1)
-        let layout = TokenLayout(frames: t, gridHeight: gh, gridWidth: gw, classTokens: 1)
+        let (tokens, layout) = SpaceTimeTokens.embed(
+            clip, op: "TimeSformer", patchEmbed: patchEmbed, clsToken: clsToken.value, posEmbed: posEmbed.value,
+            timeEmbed: timeEmbed.value, gridSize: config.gridSize, patchSize: patchSize)
+        var x = tokens
         for block in blocks { x = block(x, layout: layout) }
-        x = norm(x)
-        return (x.slice(axis: 1, range: 0..<1).reshaped([b, c]),
-                x.slice(axis: 1, range: 1..<(1 + t * n)).reshaped([b, t, n, c]))
+        return SpaceTimeTokens.split(norm(x), layout: layout)
     }
 
     /// Class logits from the class embedding, or the embedding itself without a classifier.
