@@ -46,18 +46,10 @@ public final class AdamW: Optimizer {
 
     /// Applies one AdamW update to every parameter that has a gradient.
     public func step() {
-        for group in parameterGroups {
-            let lr = learningRate * group.learningRateScale
-            for (key, parameter) in group.parameters {
-                guard let grad = parameter.grad else { continue }
-                precondition(
-                    grad.shape == parameter.shape,
-                    "AdamW: gradient shape \(grad.shape) differs from parameter \(key) shape \(parameter.shape)")
-                let slot = slots[key] ?? ParameterSlot()
-                slots[key] = slot
-                slot.step += 1
-                update(parameter, grad: grad, slot: slot, lr: lr, weightDecay: group.weightDecay)
-            }
+        forEachParameterToUpdate(parameterGroups, learningRate: learningRate, slots: &slots, op: "AdamW") {
+            parameter, grad, slot, lr, weightDecay in
+            slot.step += 1
+            update(parameter, grad: grad, slot: slot, lr: lr, weightDecay: weightDecay)
         }
     }
 

@@ -85,3 +85,23 @@ enum SlotStateDict {
         return slots
     }
 }
+
+/// The walk every optimizer's `step()` makes: each parameter that has a gradient, group by group,
+/// with its slot (created on first use), the group's learning rate and weight decay.
+func forEachParameterToUpdate(
+    _ groups: [ParameterGroup], learningRate: Double, slots: inout [String: ParameterSlot], op: String,
+    _ body: (_ parameter: Parameter, _ grad: Tensor, _ slot: ParameterSlot, _ lr: Double, _ weightDecay: Double) -> Void
+) {
+    for group in groups {
+        let lr = learningRate * group.learningRateScale
+        for (key, parameter) in group.parameters {
+            guard let grad = parameter.grad else { continue }
+            precondition(
+                grad.shape == parameter.shape,
+                "\(op): gradient shape \(grad.shape) differs from parameter \(key) shape \(parameter.shape)")
+            let slot = slots[key] ?? ParameterSlot()
+            slots[key] = slot
+            body(parameter, grad, slot, lr, group.weightDecay)
+        }
+    }
+}

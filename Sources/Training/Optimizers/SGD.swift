@@ -41,17 +41,9 @@ public final class SGD: Optimizer {
 
     /// Applies one SGD update to every parameter that has a gradient.
     public func step() {
-        for group in parameterGroups {
-            let lr = learningRate * group.learningRateScale
-            for (key, parameter) in group.parameters {
-                guard let grad = parameter.grad else { continue }
-                precondition(
-                    grad.shape == parameter.shape,
-                    "SGD: gradient shape \(grad.shape) differs from parameter \(key) shape \(parameter.shape)")
-                let slot = slots[key] ?? ParameterSlot()
-                slots[key] = slot
-                update(parameter, grad: grad, slot: slot, lr: lr, weightDecay: group.weightDecay)
-            }
+        forEachParameterToUpdate(parameterGroups, learningRate: learningRate, slots: &slots, op: "SGD") {
+            parameter, grad, slot, lr, weightDecay in
+            update(parameter, grad: grad, slot: slot, lr: lr, weightDecay: weightDecay)
         }
     }
 
