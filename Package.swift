@@ -30,6 +30,8 @@ let package = Package(
             pkgConfig: "libavformat",
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev"])]
         ),
+        // glibc's <malloc.h> (heap statistics for the activation-memory estimate); links nothing.
+        .systemLibrary(name: "_CMalloc"),
 
         // Libraries (imports only go downward; see Docs and DESIGN).
         .target(
@@ -48,7 +50,7 @@ let package = Package(
         .target(
             name: "Training",
             dependencies: [
-                "TensorCore", "VideoIO", "VideoTransformers", "TemporalSSL",
+                "TensorCore", "VideoIO", "VideoTransformers", "TemporalSSL", "_CMalloc",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -84,7 +86,7 @@ let package = Package(
 
         .executableTarget(
             name: "ModelBenchmarks",
-            dependencies: ["VideoTransformers", "TensorCore"],
+            dependencies: ["Training", "VideoTransformers", "TensorCore"],
             path: "Benchmarks/ModelBenchmarks"
         ),
 

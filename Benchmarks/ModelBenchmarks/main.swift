@@ -1,11 +1,13 @@
-// Training-step and inference throughput of TimeSformer against PyTorch eager, alternating runs in
-// one invocation. Benchmarks/README.md ("ModelBenchmarks") explains every figure.
+// Training-step and inference throughput and memory of the tiny TimeSformer, Motionformer and X-ViT
+// configurations against PyTorch eager, alternating runs in one invocation. Benchmarks/README.md
+// ("ModelBenchmarks") explains every figure.
 //
-//   ModelBenchmarks [--reps 5] [--steps 3] [--batch 4] [--model timesformer_tiny_8x112] [--no-pytorch]
-//   ModelBenchmarks --worker train|infer [--steps 3] [--batch 4] [--model NAME]   (one measurement)
+//   ModelBenchmarks [--models a,b,c] [--modes train,train+time,infer] [--reps 5] [--steps 3] [--batch 4]
+//                   [--threads N] [--no-pytorch] [--markdown FILE]
+//   ModelBenchmarks --worker MODE --model NAME [--steps 3] [--batch 4] [--threads N]   (one measurement)
 import Foundation
 import TensorCore
-import VideoTransformers
+import Training
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 
@@ -14,70 +16,39 @@ func option(_ name: String, default value: String) -> String {
     return arguments[i + 1]
 }
 
-let model = option("--model", default: "timesformer_tiny_8x112")
-let batch = Int(option("--batch", default: "4"))!
-let steps = Int(option("--steps", default: "3"))!
-let reps = Int(option("--reps", default: "5"))!
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("ModelBenchmarks: \(message)\n".utf8))
+    exit(1)
+}
 
-func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
+func required<T>(_ value: T?, _ message: @autoclosure () -> String) -> T {
+    guard let value else { fail(message()) }
+    return value
+}
+
+let allModels = ["timesformer_tiny_8x112", "motionformer_tiny_8x112", "xvit_tiny_8x112"]
+let models = option("--models", default: allModels.joined(separator: ",")).split(separator: ",").map(String.init)
+let modes = option("--modes", default: "train,train+time,infer").split(separator: ",").map { name in
+    required(StepBenchmark.Mode(rawValue: String(name)), "unknown mode \(name); modes: train, train+time, infer")
+}
+let batch = required(Int(option("--batch", default: "4")), "--batch expects an integer")
+let steps = required(Int(option("--steps", default: "3")), "--steps expects an integer")
+let reps = required(Int(option("--reps", default: "5")), "--reps expects an integer")
+if let threads = Int(option("--threads", default: "")) { ComputeContext.threadCount = threads }
+let threads = ComputeContext.threadCount
+
 func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 
-func peakResidentBytes() -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1) * 1024
-    }
-    return -1
+/// One measurement in this process (the parent runs each in a fresh one).
+if arguments.first == "--worker" {
+    guard arguments.count > 1, let mode = StepBenchmark.Mode(rawValue: arguments[1]) else { fail("--worker MODE") }
+    let bench = try StepBenchmark(model: option("--model", default: allModels[0]), batchSize: batch, steps: steps)
+    print(String(decoding: try JSONEncoder().encode(bench.measure(mode)), as: UTF8.self))
+    exit(0)
 }
 
-/// FLOPs of the matrix products in one forward pass of one clip: patch embedding, and per block the
-/// qkv/proj/temporal_fc/MLP projections plus the two attention products of both attentions.
-func forwardMatmulFlops(_ config: TransformerConfig) -> Double {
-    let (c, t) = (Double(config.embedDim), Double(config.numFrames))
-    let n = Double((config.imgSize / config.patchSize) * (config.imgSize / config.patchSize))
-    let heads = Double(config.numHeads), hidden = Double(config.mlpHidden)
-    let patch = 2 * t * n * Double(3 * config.patchSize * config.patchSize) * c
-    let temporal = 2 * t * n * c * 3 * c + 2 * 2 * (t * n) * c * c + 2 * 2 * n * heads * t * t * (c / heads)
-    let spatial = 2 * t * (n + 1) * c * 3 * c + 2 * t * (n + 1) * c * c
-        + 2 * 2 * t * heads * (n + 1) * (n + 1) * (c / heads)
-    let mlp = 2 * 2 * (t * n + 1) * c * hidden
-    return patch + Double(config.depth) * (temporal + spatial + mlp) + 2 * c * Double(config.numClasses)
-}
-
-/// One measurement in this process: the median step time over `steps` after one warm-up step.
-func worker(mode: String) throws {
-    var generator = RandomGenerator(seed: 0)
-    let network = try Backbones.create(model, using: &generator)
-    let config = try Backbones.config(model)
-    let clip = Tensor.normal([batch, config.numFrames, 3, config.imgSize, config.imgSize], using: &generator)
-    let labels = (0..<batch).map { $0 % config.numClasses }
-    let step: () -> Void
-    if mode == "train" {
-        network.train()
-        step = {
-            network.zeroGrad()
-            crossEntropy(logits: network(clip), labels: labels).backward()
-        }
-    } else {
-        network.eval()
-        step = { _ = noGrad { network(clip) } }
-    }
-    var times: [Double] = []
-    for _ in 0...steps {
-        let start = now()
-        step()
-        times.append(now() - start)
-    }
-    let seconds = median(Array(times.dropFirst()))
-    print("""
-    {"mode": "\(mode)", "batch": \(batch), "threads": \(ComputeContext.threadCount), \
-    "stepSeconds": \(seconds), "clipsPerSecond": \(Double(batch) / seconds), \
-    "peakRSSBytes": \(peakResidentBytes())}
-    """)
-}
-
-/// Runs a command and decodes the JSON object on the last line of its standard output.
-func measure(_ executable: String, _ args: [String]) -> [String: Any]? {
+/// Runs a command and returns the JSON object on the last line of its standard output.
+func run(_ executable: String, _ args: [String]) -> Data? {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = args
@@ -87,97 +58,150 @@ func measure(_ executable: String, _ args: [String]) -> [String: Any]? {
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     guard process.terminationStatus == 0,
-          let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
-          let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-    else { return nil }
-    return object
+          let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last else { return nil }
+    return Data(line.utf8)
 }
 
-/// Raw sgemm throughput on a 1536³ product through `Tensor.matmul` (best of several calls), the
-/// machine's ceiling in this run.
-func sgemmProbe() -> Double {
-    var generator = RandomGenerator(seed: 1)
-    let size = 1536
-    let a = Tensor.normal([size, size], using: &generator), b = Tensor.normal([size, size], using: &generator)
-    var best = Double.infinity
-    for _ in 0..<6 {
-        let start = now()
-        _ = noGrad { Tensor.matmul(a, b) }
-        best = min(best, now() - start)
-    }
-    return 2 * Double(size * size * size) / best / 1e9
-}
-
-if arguments.first == "--worker" {
-    try worker(mode: arguments[1])
-    exit(0)
-}
-
-let config = try Backbones.config(model)
-let flopsPerClip = (train: 3 * forwardMatmulFlops(config), infer: forwardMatmulFlops(config))
-let runPyTorch = !arguments.contains("--no-pytorch") && model == "timesformer_tiny_8x112"
+let runPyTorch = !arguments.contains("--no-pytorch")
 let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("pytorch/timesformer_bench.py").path
+    .appendingPathComponent("pytorch/model_bench.py").path
 let python = ProcessInfo.processInfo.environment["PYTHON"] ?? "/usr/bin/env"
 let pythonPrefix = python == "/usr/bin/env" ? ["python3"] : []
-let own = CommandLine.arguments[0].hasPrefix("/")
-    ? CommandLine.arguments[0] : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0]
-let common = ["--steps", String(steps), "--batch", String(batch)]
+let own = Bundle.main.executablePath ?? CommandLine.arguments[0]
+let common = ["--steps", String(steps), "--batch", String(batch), "--threads", String(threads)]
 
-var samples: [String: [[String: Any]]] = [:]
-var sgemm: [Double] = []
-for rep in 0..<reps {
-    sgemm.append(sgemmProbe())
-    for mode in ["train", "infer"] {
-        // Swap which side goes first every repetition so warm-up effects hit both alike.
-        var sides: [(String, () -> [String: Any]?)] = [
-            ("swift", { measure(own, ["--worker", mode, "--model", model] + common) }),
-        ]
-        if runPyTorch {
-            sides.append(("pytorch", { measure(python, pythonPrefix + [script, "--mode", mode] + common) }))
-        }
-        if rep % 2 == 1 { sides.reverse() }
-        for (side, run) in sides {
-            guard let result = run() else {
-                FileHandle.standardError.write(Data("ModelBenchmarks: the \(side) \(mode) run failed\n".utf8))
-                exit(1)
-            }
-            samples["\(side).\(mode)", default: []].append(result)
-        }
+var benches: [String: StepBenchmark] = [:]
+for model in models {
+    do { benches[model] = try StepBenchmark(model: model, batchSize: batch, steps: steps) } catch { fail("\(error)") }
+}
+
+/// What the PyTorch script counts for one clip: parameters and matrix-product FLOPs.
+struct PyTorchCount: Decodable {
+    var parameterCount: [String: Int]
+    var forwardGFLOPPerClip: [String: Double]
+    var stepGFLOPPerClip: [String: Double]
+    var torch: String
+}
+var counts: [String: PyTorchCount] = [:]
+if runPyTorch {
+    for model in models {
+        guard let data = run(python, pythonPrefix + [script, "--model", model, "--count"] + common),
+              let count = try? JSONDecoder().decode(PyTorchCount.self, from: data)
+        else { fail("the PyTorch count for \(model) failed (is torch installed? PYTHON=...)") }
+        counts[model] = count
     }
 }
 
-func summary(_ runs: [[String: Any]]?, flopsPerClip: Double) -> [String: Any]? {
-    guard let runs else { return nil }
-    let clips = median(runs.map { $0["clipsPerSecond"] as! Double })
-    let rss = median(runs.map { Double($0["peakRSSBytes"] as! Int) })
+var samples: [String: [StepBenchmark.Measurement]] = [:]
+var sgemm: [Double] = []
+var adamw = "?"
+for rep in 0..<reps {
+    sgemm.append(StepBenchmark.sgemmGFLOPs())
+    for model in models {
+        for mode in modes {
+            // Swap which side goes first every repetition so warm-up effects hit both alike.
+            var sides: [(String, () -> Data?)] = [
+                ("swift", { run(own, ["--worker", mode.rawValue, "--model", model] + common) }),
+            ]
+            if runPyTorch {
+                sides.append(("pytorch", {
+                    run(python, pythonPrefix + [script, "--model", model, "--mode", mode.rawValue] + common)
+                }))
+            }
+            if rep % 2 == 1 { sides.reverse() }
+            for (side, measure) in sides {
+                guard let data = measure(),
+                      let result = try? JSONDecoder().decode(StepBenchmark.Measurement.self, from: data)
+                else { fail("the \(side) \(mode.rawValue) run of \(model) failed") }
+                if side == "pytorch", mode != .inference,
+                   let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                   let name = object["adamw"] as? String { adamw = name }
+                samples["\(model).\(side).\(mode.rawValue)", default: []].append(result)
+            }
+        }
+    }
+    FileHandle.standardError.write(Data("ModelBenchmarks: repetition \(rep + 1)/\(reps) done\n".utf8))
+}
+
+let mebibyte = 1_048_576.0
+
+func summary(_ runs: [StepBenchmark.Measurement]?, flopsPerClip: Double) -> [String: Any]? {
+    guard let runs, !runs.isEmpty else { return nil }
+    let clips = median(runs.map(\.clipsPerSecond))
     return [
         "clipsPerSecond": clips, "msPerStep": 1000 * Double(batch) / clips,
-        "peakRSSMiB": rss / 1_048_576, "matmulGFLOPs": clips * flopsPerClip / 1e9,
-        "clipsPerSecondRuns": runs.map { $0["clipsPerSecond"] as! Double },
+        "peakRSSMiB": median(runs.map { Double($0.peakRSSBytes) }) / mebibyte,
+        "rssGrowthMiB": median(runs.map { Double($0.peakGrowthBytes) }) / mebibyte,
+        "matmulGFLOPs": clips * flopsPerClip / 1e9,
+        "clipsPerSecondRuns": runs.map(\.clipsPerSecond),
     ]
+}
+
+var modelReports: [String: Any] = [:]
+var table: [String] = []
+for model in models {
+    let bench = benches[model]!
+    var entry: [String: Any] = ["family": bench.family]
+    var flops: [String: Double] = [:], swiftParameters: [String: Int] = [:]
+    for mode in modes {
+        flops[mode.rawValue] = bench.matmulFlopsPerClip(mode) / 1e9
+        swiftParameters[mode.rawValue] = bench.parameterCount(mode)
+    }
+    entry["matmulGFLOPPerClip"] = flops
+    var parameters: [String: Any] = ["swift": swiftParameters]
+    if let count = counts[model] {
+        parameters["pytorch"] = count.parameterCount
+        entry["pytorchCountedGFLOPPerClip"] = ["forward": count.forwardGFLOPPerClip, "step": count.stepGFLOPPerClip]
+    }
+    entry["parameterCount"] = parameters
+    var results: [String: [String: [String: Any]]] = [:]
+    for side in ["swift", "pytorch"] {
+        for mode in modes {
+            if let s = summary(samples["\(model).\(side).\(mode.rawValue)"], flopsPerClip: 1e9 * flops[mode.rawValue]!) {
+                results[side, default: [:]][mode.rawValue] = s
+            }
+        }
+    }
+    entry["results"] = results
+    if runPyTorch, let s = results["swift"], let p = results["pytorch"] {
+        var ratios: [String: Any] = [:]
+        for mode in modes.map(\.rawValue) {
+            func ratio(_ key: String) -> Double { (s[mode]![key] as! Double) / (p[mode]![key] as! Double) }
+            ratios[mode] = ["throughput": ratio("clipsPerSecond"), "peakRSS": ratio("peakRSSMiB")]
+            table.append(String(
+                format: "| %@ | %@ | %.2f | %.2f | %.2f | %.0f | %.0f | %.0f / %.0f |", model, mode,
+                s[mode]!["clipsPerSecond"] as! Double, p[mode]!["clipsPerSecond"] as! Double, ratio("clipsPerSecond"),
+                s[mode]!["peakRSSMiB"] as! Double, p[mode]!["peakRSSMiB"] as! Double,
+                s[mode]!["matmulGFLOPs"] as! Double, p[mode]!["matmulGFLOPs"] as! Double))
+        }
+        entry["swiftOverPyTorch"] = ratios
+    }
+    modelReports[model] = entry
 }
 
 var report: [String: Any] = [
-    "model": model, "batch": batch, "threads": ComputeContext.threadCount, "reps": reps, "stepsPerRun": steps,
-    "trainStep": "forward + cross-entropy + backward (no optimizer step), both sides",
-    "sgemmGFLOPs": median(sgemm), "matmulGFLOPPerClip": ["train": flopsPerClip.train / 1e9,
-                                                          "infer": flopsPerClip.infer / 1e9],
+    "batch": batch, "threads": threads, "reps": reps, "stepsPerRun": steps,
+    "steps": [
+        "train": "forward + cross-entropy + backward + AdamW (lr 1e-4, weight decay 0.05 on parameters with ≥ 2 dimensions)",
+        "train+time": "TIME's objective: clip forward (cross-entropy, frame order, flow direction with random labels) + frame-shuffled forward (debias) + backward + AdamW",
+        "infer": "forward in eval mode without a graph",
+    ],
+    "sgemmGFLOPs": median(sgemm), "sgemmGFLOPsRuns": sgemm, "models": modelReports,
 ]
-var sides: [String: Any] = [:]
-for side in ["swift", "pytorch"] {
-    var entry: [String: Any] = [:]
-    entry["train"] = summary(samples["\(side).train"], flopsPerClip: flopsPerClip.train)
-    entry["infer"] = summary(samples["\(side).infer"], flopsPerClip: flopsPerClip.infer)
-    if !entry.isEmpty { sides[side] = entry }
-}
-report["results"] = sides
-if runPyTorch, let s = sides["swift"] as? [String: [String: Any]], let p = sides["pytorch"] as? [String: [String: Any]] {
-    func ratio(_ mode: String, _ key: String) -> Double { (s[mode]![key] as! Double) / (p[mode]![key] as! Double) }
-    report["swiftOverPyTorch"] = [
-        "trainThroughput": ratio("train", "clipsPerSecond"), "inferThroughput": ratio("infer", "clipsPerSecond"),
-        "trainPeakRSS": ratio("train", "peakRSSMiB"), "inferPeakRSS": ratio("infer", "peakRSSMiB"),
-    ]
+if runPyTorch {
+    report["torch"] = counts.values.first?.torch ?? "?"
+    report["pytorchAdamW"] = adamw
 }
 let json = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
 print(String(decoding: json, as: UTF8.self))
+
+if let i = arguments.firstIndex(of: "--markdown"), i + 1 < arguments.count {
+    let header = """
+    | model | mode | Swift clips/s | PyTorch clips/s | Swift / PyTorch | Swift peak RSS MiB | PyTorch peak RSS MiB | matmul GFLOP/s Swift / PyTorch |
+    |---|---|---|---|---|---|---|---|
+    """
+    let text = header + "\n" + table.joined(separator: "\n") + "\n\n"
+        + String(format: "sgemm probe: %.1f GFLOP/s (median of %d, this run); batch %d, %d threads, %d steps per run, medians of %d repetitions\n",
+                 median(sgemm), sgemm.count, batch, threads, steps, reps)
+    try text.write(toFile: arguments[i + 1], atomically: true, encoding: .utf8)
+}

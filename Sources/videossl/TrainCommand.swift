@@ -37,6 +37,10 @@ struct TrainCommand: ParsableCommand {
         if resume != nil, let checkpoint = trainer.lastCheckpoint {
             print("resumed from \(checkpoint) at step \(trainer.step) (\(trainer.position))")
         }
+        if let estimate = trainer.memoryEstimate() {
+            print("memory estimate for a training step:")
+            for line in MemoryEstimateText.lines(estimate) { print("  " + line) }
+        }
         let display = ProgressDisplay(every: recipe.training.logEvery)
         trainer.onEvent = { display.show($0) }
         try trainer.run()

@@ -9,6 +9,7 @@ struct VideoSSLCommand: ParsableCommand {
         subcommands: [
             DecodeCommand.self, FlowCommand.self, InferCommand.self, ConvertCommand.self, TrainCommand.self,
             EvalCommand.self, ExtractFeaturesCommand.self, MakeSyntheticCommand.self, DemoCommand.self,
+            BenchCommand.self,
         ])
 }
 

@@ -268,19 +268,27 @@ public final class Trainer {
 
     /// The loss terms and class logits of one batch (recorded for backward).
     private func forward(_ batch: DataLoader.Batch) -> (LossTerms, Tensor) {
+        lossTerms(clips: batch.clips, labels: batch.labels, flowLabels: batch.extras["flow"], using: &generator)
+    }
+
+    /// The loss terms and class logits of clips (recorded for backward); TIME's frame permutation
+    /// comes from `generator`.
+    func lossTerms(
+        clips: Tensor, labels: [Int], flowLabels: IntTensor?, using generator: inout RandomGenerator
+    ) -> (LossTerms, Tensor) {
         guard let objective else {
-            let logits = model(batch.clips)
+            let logits = model(clips)
             let smoothing = Float(recipe.objective.labelSmoothing)
-            let loss = crossEntropy(logits: logits, labels: batch.labels, labelSmoothing: smoothing)
+            let loss = crossEntropy(logits: logits, labels: labels, labelSmoothing: smoothing)
             return (LossTerms([("cls", loss * Float(recipe.objective.classificationWeight))]), logits)
         }
-        let (cls, tokens) = model.features(batch.clips)
+        let (cls, tokens) = model.features(clips)
         let logits = model.head(cls)
-        let permutation = DebiasLoss.framePermutation(frameCount: batch.clips.shape[1], using: &generator)
-        let shuffled = model(DebiasLoss.shuffleFrames(batch.clips, permutation: permutation))
+        let permutation = DebiasLoss.framePermutation(frameCount: clips.shape[1], using: &generator)
+        let shuffled = model(DebiasLoss.shuffleFrames(clips, permutation: permutation))
         let terms = objective.lossTerms(TIMEObjective.Inputs(
-            classLogits: logits, labels: batch.labels, tokens: tokens, shuffledClassLogits: shuffled,
-            flowLabels: batch.extras["flow"]!))
+            classLogits: logits, labels: labels, tokens: tokens, shuffledClassLogits: shuffled,
+            flowLabels: flowLabels!))
         return (terms, logits)
     }
 
