@@ -168,11 +168,12 @@ for model in models {
         for mode in modes.map(\.rawValue) {
             func ratio(_ key: String) -> Double { (s[mode]![key] as! Double) / (p[mode]![key] as! Double) }
             ratios[mode] = ["throughput": ratio("clipsPerSecond"), "peakRSS": ratio("peakRSSMiB")]
+            func figure(_ side: [String: [String: Any]], _ key: String) -> Double { side[mode]![key] as! Double }
             table.append(String(
-                format: "| %@ | %@ | %.2f | %.2f | %.2f | %.0f | %.0f | %.0f / %.0f |", model, mode,
-                s[mode]!["clipsPerSecond"] as! Double, p[mode]!["clipsPerSecond"] as! Double, ratio("clipsPerSecond"),
-                s[mode]!["peakRSSMiB"] as! Double, p[mode]!["peakRSSMiB"] as! Double,
-                s[mode]!["matmulGFLOPs"] as! Double, p[mode]!["matmulGFLOPs"] as! Double))
+                format: "| %@ | %@ | %.2f | %.2f | %.2f | %.0f (%.0f) | %.0f (%.0f) | %.0f / %.0f |", model, mode,
+                figure(s, "clipsPerSecond"), figure(p, "clipsPerSecond"), ratio("clipsPerSecond"),
+                figure(s, "peakRSSMiB"), figure(s, "rssGrowthMiB"), figure(p, "peakRSSMiB"), figure(p, "rssGrowthMiB"),
+                figure(s, "matmulGFLOPs"), figure(p, "matmulGFLOPs")))
         }
         entry["swiftOverPyTorch"] = ratios
     }
@@ -197,7 +198,7 @@ print(String(decoding: json, as: UTF8.self))
 
 if let i = arguments.firstIndex(of: "--markdown"), i + 1 < arguments.count {
     let header = """
-    | model | mode | Swift clips/s | PyTorch clips/s | Swift / PyTorch | Swift peak RSS MiB | PyTorch peak RSS MiB | matmul GFLOP/s Swift / PyTorch |
+    | model | mode | Swift clips/s | PyTorch clips/s | Swift / PyTorch | Swift peak RSS (growth), MiB | PyTorch peak RSS (growth), MiB | matmul GFLOP/s, Swift / PyTorch |
     |---|---|---|---|---|---|---|---|
     """
     let text = header + "\n" + table.joined(separator: "\n") + "\n\n"
