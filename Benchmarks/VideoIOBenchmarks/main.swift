@@ -7,6 +7,13 @@
 //                                               clips/s for 8 uniformly spaced frames resized to
 //                                               224×224 RGB, one fresh reader per clip, per thread count;
 //                                               --skip picks VideoReader.skipsUnneededFrames (default on)
+//   VideoIOBenchmarks compare [--rounds 7] [--clips 4] [--derived DIR] [--python python3]
+//                             [--scripts Benchmarks/video] FILE...
+//                                               the same task, one thread, VideoIO against decord and
+//                                               PyAV in interleaved rounds per file: medians per file,
+//                                               total-time and geometric-mean ratios, peak RSS of each
+//                                               (see Comparison.swift); --derived adds re-encoded
+//                                               copies made by make_training_like.py, cached in DIR
 //   VideoIOBenchmarks memory [--clips N] [FILE]  resident memory while one reader decodes N random
 //                                               8-frame clips at 112² (default 1000; synthetic video
 //                                               when no file is given)
@@ -234,6 +241,7 @@ func openBenchmark(_ files: [String]) throws {
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "clips": try clipsBenchmark(Array(arguments.dropFirst()))
+case "compare": try compareBenchmark(Array(arguments.dropFirst()))
 case "memory": try memoryBenchmark(Array(arguments.dropFirst()))
 case "open": try openBenchmark(Array(arguments.dropFirst()))
 default: try syntheticBenchmark(arguments.compactMap { Int($0) })
