@@ -51,7 +51,7 @@ extension VideoReader {
             case .found:
                 return
             case .needInput:
-                // The retry after a miss feeds everything, as before skipping existed.
+                // A retry after a miss takes no shortcut, so that none can hide the frame.
                 if drainsAfterTarget && !skippingSuspended && nextDecodePosition > index.decodeOrder[target] {
                     avcodec_send_packet(decoder.pointer, nil)
                     drained = true

