@@ -7,12 +7,22 @@
 //                                               clips/s for 8 uniformly spaced frames resized to
 //                                               224×224 RGB, one fresh reader per clip, per thread count;
 //                                               --skip picks VideoReader.skipsUnneededFrames (default on)
+//   VideoIOBenchmarks compare [--rounds 7] [--clips 4] [--derived DIR] [--python python3]
+//                             [--scripts Benchmarks/video] FILE...
+//                                               the same task, one thread, VideoIO against decord and
+//                                               PyAV in interleaved rounds per file: medians per file,
+//                                               total-time and geometric-mean ratios, peak RSS of each
+//                                               (see Comparison.swift); --derived adds re-encoded
+//                                               copies made by make_training_like.py, cached in DIR
 //   VideoIOBenchmarks memory [--clips N] [FILE]  resident memory while one reader decodes N random
 //                                               8-frame clips at 112² (default 1000; synthetic video
 //                                               when no file is given)
 //   VideoIOBenchmarks open FILE...               opens each file and decodes every frame, reporting
 //                                               the frame count or the error (for leak checks of
-//                                               the error paths under a sanitizer)
+//                                               the error paths under a sanitizer), the metadata,
+//                                               and digests of the pixels (every frame at 32², the
+//                                               uniform 8-frame clip at 224²) to check that a change
+//                                               to the reader leaves its output alone
 import Foundation
 import TensorCore
 import VideoIO
@@ -212,6 +222,16 @@ func memoryBenchmark(_ arguments: [String]) throws {
     ])
 }
 
+/// FNV-1a over the bytes of several frames: equal digests before and after a change to the reader
+/// mean it returns the same pixels.
+func digest(_ frames: [VideoFrame]) -> String {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for frame in frames {
+        for byte in frame.pixels { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    }
+    return String(hash, radix: 16)
+}
+
 func openBenchmark(_ files: [String]) throws {
     var outcomes: [[String: Any]] = []
     let elapsed = seconds {
@@ -219,10 +239,22 @@ func openBenchmark(_ files: [String]) throws {
             do {
                 let reader = try VideoReader(path: file)
                 var failures = 0
+                var small: [VideoFrame] = []
                 for k in 0..<reader.frameCount {
-                    do { _ = try reader.frame(at: k, size: FrameSize(width: 32, height: 32)) } catch { failures += 1 }
+                    do { small.append(try reader.frame(at: k, size: FrameSize(width: 32, height: 32))) } catch { failures += 1 }
                 }
-                outcomes.append(["file": file, "frames": reader.frameCount, "failed_frames": failures])
+                var unused = RandomGenerator(seed: 0)
+                let indices = UniformSampler(numFrames: 8).clips(frameCount: reader.frameCount, using: &unused)[0].frameIndices
+                let clip = try? VideoReader(path: file).frames(at: indices, size: FrameSize(width: 224, height: 224))
+                let m = reader.metadata
+                outcomes.append([
+                    "file": file, "frames": reader.frameCount, "failed_frames": failures,
+                    "metadata": [
+                        "container_frames": m.containerFrameCount ?? -1, "fps": m.fps, "duration": m.duration,
+                        "size": "\(m.width)x\(m.height)", "rotation": m.rotation, "codec": m.codecName,
+                    ],
+                    "every_frame_32_digest": digest(small), "uniform_clip_224_digest": clip.map(digest) ?? "failed",
+                ])
             } catch {
                 outcomes.append(["file": file, "error": "\(error)"])
             }
@@ -234,6 +266,7 @@ func openBenchmark(_ files: [String]) throws {
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "clips": try clipsBenchmark(Array(arguments.dropFirst()))
+case "compare": try compareBenchmark(Array(arguments.dropFirst()))
 case "memory": try memoryBenchmark(Array(arguments.dropFirst()))
 case "open": try openBenchmark(Array(arguments.dropFirst()))
 default: try syntheticBenchmark(arguments.compactMap { Int($0) })

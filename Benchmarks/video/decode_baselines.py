@@ -12,11 +12,19 @@ its own readers, so clips/s at several thread counts shows the scaling directly.
 Usage (same files and thread counts as the Swift run):
     python3 Benchmarks/video/decode_baselines.py --threads 1,2 --repeats 3 FILE...
 Prints one JSON object. Requires: av, decord (optional; reported missing if absent), numpy.
+
+    python3 Benchmarks/video/decode_baselines.py --serve decord|pyav
+is the worker behind `VideoIOBenchmarks compare`, which interleaves the libraries file by file:
+it reads one JSON request per line ({"file": PATH, "clips": N}), times N clips of that file on
+this thread and answers one JSON line ({"seconds": S, "peak_rss_mib": M}). One process per library,
+so each peak resident memory is that library's own.
 """
 
 import argparse
 import json
 import os
+import resource
+import sys
 import threading
 import time
 
@@ -96,12 +104,40 @@ def measure(fn, files, threads, repeats):
     return dict(threads=threads, clips=clips, seconds=elapsed, clips_per_second=clips / elapsed)
 
 
+def peak_rss_mib():
+    """The process's peak resident memory (ru_maxrss is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def serve(name):
+    """Answers timing requests on stdin/stdout, one JSON object per line (see the module docstring)."""
+    fn = {"decord": clip_decord, "pyav": clip_pyav}[name]
+    if name == "decord" and decord is None:
+        raise SystemExit("decord is not installed")
+    hello = dict(library=name, version=decord.__version__ if name == "decord" else av.__version__,
+                 rss_after_import_mib=peak_rss_mib())
+    print(json.dumps(hello), flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        start = time.perf_counter()
+        for _ in range(request["clips"]):
+            fn(request["file"])
+        elapsed = time.perf_counter() - start
+        print(json.dumps(dict(seconds=elapsed, peak_rss_mib=peak_rss_mib())), flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("files", nargs="+")
+    parser.add_argument("--serve", choices=["decord", "pyav"])
+    parser.add_argument("files", nargs="*")
     args = parser.parse_args()
+    if args.serve:
+        serve(args.serve)
+        return
+    if not args.files:
+        parser.error("give one or more video files")
     threads = [int(t) for t in args.threads.split(",")]
     report = dict(task=f"{FRAMES} uniformly spaced frames resized to {SIZE}x{SIZE} RGB (uint8), new reader per clip",
                   files=[os.path.basename(f) for f in args.files], repeats=args.repeats,

@@ -32,6 +32,15 @@ struct PresentationIndex {
 
     var count: Int { pts.count }
 
+    /// How many frames a decoder must hold back to emit them in presentation order: the largest
+    /// distance by which a frame's packet comes after its place in presentation order (2 for
+    /// x264's B-pyramid), at most 16 (the largest H.264 picture buffer).
+    var reorderDepth: Int {
+        var depth = 0
+        for (i, d) in decodeOrder.enumerated() { depth = max(depth, d - i) }
+        return min(depth, 16)
+    }
+
     /// Demuxes the whole stream; a read error ends the scan as end of file would (truncated files
     /// keep the frames before the damage).
     init(format: UnsafeMutablePointer<AVFormatContext>, streamIndex: Int32, packet: OwnedPacket) {

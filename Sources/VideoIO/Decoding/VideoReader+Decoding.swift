@@ -3,10 +3,10 @@ import _CFFmpeg
 // The decode loop behind `VideoReader.frames(at:)`: position, feed packets, match frames by pts.
 extension VideoReader {
     /// Decodes frame `target` and converts it, repositioning first if decoding on cannot reach it
-    /// or a seek is cheaper.
-    func decodeFrame(_ target: Int, size: FrameSize?, filter: ResizeFilter) throws -> VideoFrame {
+    /// or a seek is cheaper. `next` is the frame the same request wants after it, if any.
+    func decodeFrame(_ target: Int, before next: Int?, size: FrameSize?, filter: ResizeFilter) throws -> VideoFrame {
         do {
-            try decodeUntil(target)
+            try decodeUntil(target, drainsAfterTarget: next.map { leavesForSeek(after: target, toReach: $0) } ?? false)
         } catch {
             // The decoder state is unknown after a failure; the next request starts from a seek.
             positioned = false
@@ -23,8 +23,26 @@ extension VideoReader {
         return index.entryPoint(for: target) > nextDecodePosition
     }
 
-    /// Leaves frame `target` in `frame`.
-    private func decodeUntil(_ target: Int) throws {
+    /// Whether the request will seek after `target` whatever happens: `next` starts from a
+    /// keyframe that comes after `target`'s packet in decode order.
+    ///
+    /// The decoder then need not be fed past `target`. A decoder that reorders frames holds each
+    /// one back until it has decoded as many later pictures as its reorder delay (two for x264's
+    /// B-pyramid); skipped non-reference frames do not count, so those pictures are reference
+    /// frames of the following mini-GOP, decoded only to push `target` out. Draining the decoder
+    /// instead (`avcodec_send_packet(nil)`) returns every picture already sent, bit for bit the
+    /// same, and the seek that `next` needs anyway resets the decoder afterwards.
+    private func leavesForSeek(after target: Int, toReach next: Int) -> Bool {
+        let position = index.decodeOrder[target]
+        // A following packet without a frame of its own (a second field, say) may still belong
+        // to `target`'s picture.
+        let followerIsFrame = position + 1 >= index.presentationOfDecode.count || index.presentationOfDecode[position + 1] >= 0
+        return followerIsFrame && index.entryPoint(for: next) > position
+    }
+
+    /// Leaves frame `target` in `frame`; with `drainsAfterTarget`, drains the decoder as soon as
+    /// `target`'s packet has been sent instead of feeding it further packets.
+    private func decodeUntil(_ target: Int, drainsAfterTarget: Bool) throws {
         if needsSeek(for: target) { try seek(toDecodePosition: index.entryPoint(for: target), target: target) }
         var restarted = false
         defer { skippingSuspended = false }
@@ -33,7 +51,13 @@ extension VideoReader {
             case .found:
                 return
             case .needInput:
-                feedOnePacket()
+                // A retry after a miss takes no shortcut, so that none can hide the frame.
+                if drainsAfterTarget && !skippingSuspended && nextDecodePosition > index.decodeOrder[target] {
+                    avcodec_send_packet(decoder.pointer, nil)
+                    drained = true
+                } else {
+                    feedOnePacket()
+                }
                 continue
             case .missed(let reason):
                 // Demuxers may land after the requested keyframe, or a damaged stream may skip a
