@@ -29,15 +29,20 @@ struct MemoryEstimateTests {
 
     @Test func measuresWhatTheGraphHolds() throws {
         // exp saves its 256 MiB output for backward and nothing else survives the forward pass.
-        // Tests running alongside share the heap (their net allocations moved the figure by up to
-        // 10 MiB in trials), hence the size and the tolerance of a tenth.
+        // Tests running alongside share the heap and their net allocations land in the window too
+        // (tens of MiB at times), hence the size, the median of five and the tolerance of a tenth.
         let count = 1 << 26
         let x = Parameter(Tensor(zeros: [count]))
-        let e = try #require(TrainingMemoryEstimate.measure(
-            batchSize: 1, parameters: [x], optimizerStateCopies: 2) { x.value.exp().sum() })
+        var measured: [Int] = []
+        for _ in 0..<5 {
+            let e = try #require(TrainingMemoryEstimate.measure(
+                batchSize: 1, parameters: [x], optimizerStateCopies: 2) { x.value.exp().sum() })
+            measured.append(e.activationBytesPerClip)
+        }
+        let median = measured.sorted()[2]
         let expected = count * MemoryLayout<Float>.size
-        #expect(abs(e.activationBytesPerClip - expected) < expected / 10,
-                "measured \(e.activationBytesPerClip) bytes, the graph holds \(expected)")
+        #expect(abs(median - expected) < expected / 10,
+                "measured \(measured) bytes, the graph holds \(expected)")
     }
 
     @Test func theTrainersEstimateLeavesTrainingUnchanged() throws {
