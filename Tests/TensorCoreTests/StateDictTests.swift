@@ -59,7 +59,7 @@ func formulaModel() -> TinyModel {
 
 /// A fresh, empty directory under the system temporary directory.
 func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("videossl-\(UUID().uuidString)")
+    let url = Scratch.directory("tensorcore")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }

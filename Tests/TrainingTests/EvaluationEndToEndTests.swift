@@ -10,7 +10,7 @@ import _TestSupport
 /// 4 frames), decoded at 40×32 so that the three crops differ.
 @Suite struct EvaluationEndToEndTests {
     static let dataset: (root: String, summary: SyntheticDataset.Summary) = {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("eval-synthetic-\(UUID().uuidString)").path
+        let root = Scratch.directory("eval-synthetic").path
         let configuration = SyntheticDataset.Configuration(
             width: 32, height: 32, frameCount: 4, fps: 4, trainVideosPerClass: 0, valVideosPerClass: 2, seed: 3)
         let summary = try! SyntheticDataset.write(to: root, configuration: configuration)

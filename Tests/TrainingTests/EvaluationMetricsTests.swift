@@ -102,7 +102,7 @@ import _TestSupport
     }
 
     @Test func subsetFileMapsClassNamesOrIndicesAndNamesTheBadKey() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("subsets-\(UUID().uuidString)")
+        let folder = Scratch.directory("subsets")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let good = folder.appendingPathComponent("good.json").path

@@ -1,4 +1,5 @@
 import Foundation
+import _TestSupport
 import TensorCore
 import Training
 import VideoIO
@@ -8,7 +9,7 @@ import VideoIO
 enum TinyRun {
     static let data: String = {
         FFmpegLogLevel.set(.error)
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-data-\(UUID().uuidString)").path
+        let root = Scratch.directory("trainer-data").path
         _ = try! SyntheticDataset.write(to: root, configuration: SyntheticDataset.Configuration(
             width: 32, height: 32, frameCount: 8, trainVideosPerClass: 2, valVideosPerClass: 1, codec: .ffv1, seed: 3))
         return root
@@ -16,7 +17,7 @@ enum TinyRun {
 
     /// A fresh, empty run folder.
     static func folder(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("trainer-\(name)-\(UUID().uuidString)").path
+        Scratch.directory("trainer-\(name)").path
     }
 
     /// Recipe YAML for a one-block TimeSformer on 4 frames of 32×32 with 8×8 patches.

@@ -1,4 +1,5 @@
 import Foundation
+import _TestSupport
 import VideoIO
 
 /// Synthetic test videos written at test time, so decode checks compare against known pixels.
@@ -37,10 +38,7 @@ enum Fixture {
     /// A fresh directory for one test's files.
     static func directory() -> URL {
         _ = quietLog
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("videoio-tests-\(UUID().uuidString)", isDirectory: true)
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+        return Scratch.directory("videoio")
     }
 
     /// The container that suits a codec (FFV1 is not allowed in MP4).

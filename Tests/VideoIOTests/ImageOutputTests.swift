@@ -1,4 +1,5 @@
 import Foundation
+import _TestSupport
 import Testing
 import VideoIO
 
@@ -7,7 +8,7 @@ struct ImageOutputTests {
     @Test func pngDecodesBackExactlyThroughFFmpeg() throws {
         let (w, h) = (70, 300)  // rows long enough to need several stored deflate blocks in total
         let pixels: [UInt8] = (0..<(w * h * 3)).map { (i: Int) -> UInt8 in UInt8(truncatingIfNeeded: i * 37 + i / 211) }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("videossl-png-\(UUID().uuidString).png")
+        let url = Scratch.directory("videossl-png").appendingPathComponent("image.png")
         defer { try? FileManager.default.removeItem(at: url) }
         try PNGEncoder.writeRGB(width: w, height: h, pixels: pixels, to: url)
         let reader = try VideoReader(path: url.path)

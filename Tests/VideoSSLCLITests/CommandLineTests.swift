@@ -1,4 +1,5 @@
 import Foundation
+import _TestSupport
 import Testing
 import TensorCore
 import VideoIO
@@ -6,7 +7,7 @@ import VideoIO
 /// Runs the built `videossl` executable (it sits next to the test bundle) on generated inputs.
 @Suite("videossl command line")
 struct CommandLineTests {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("videossl-cli-\(UUID().uuidString)")
+    let folder = Scratch.directory("videossl-cli")
 
     init() throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -1,4 +1,5 @@
 import Foundation
+import _TestSupport
 import Testing
 import TensorCore
 import VideoIO
@@ -7,7 +8,7 @@ import VideoIO
 /// one-block TimeSformer.
 @Suite("videossl eval and extract-features")
 final class EvalCommandTests {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("videossl-eval-\(UUID().uuidString)")
+    let folder = Scratch.directory("videossl-eval")
     let model = ["--model", "timesformer_tiny_8x112", "--set", "depth=1", "--set", "img_size=32",
                  "--set", "num_frames=4", "--set", "num_classes=8"]
 

@@ -1,11 +1,12 @@
 import Foundation
+import _TestSupport
 import Testing
 import VideoIO
 
 /// `videossl train` on a generated 8-class dataset with a one-block TimeSformer.
 @Suite("videossl train")
 final class TrainCommandTests {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("videossl-train-\(UUID().uuidString)")
+    let folder = Scratch.directory("videossl-train")
 
     init() throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
