@@ -82,9 +82,15 @@ extension Tensor {
         let per = factors.isEmpty ? 0 : x.count / factors.count
         return Tensor(shape: x.shape) { out in
             x.storage.withUnsafeBufferPointer { px in
-                for (s, f) in factors.enumerated() {
-                    let base = s * per
-                    for j in 0..<per { out[base + j] = px[base + j] * f }
+                guard per > 0, let src = px.baseAddress, let dst = out.baseAddress else { return }
+                Kernels.forChunks(out.count) { start, n in
+                    // A chunk may span several samples: scale each piece by its own factor.
+                    var i = start
+                    while i < start + n {
+                        let s = i / per, end = Swift.min(start + n, (s + 1) * per)
+                        Kernels.table.scale(src + i, factors[s], dst + i, end - i)
+                        i = end
+                    }
                 }
             }
         }

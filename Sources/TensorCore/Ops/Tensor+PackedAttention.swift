@@ -98,7 +98,7 @@ struct PackedAttentionProblem {
                     let q = qkv + pk, p = probabilities.map { $0 + n * l * l } ?? scratch.baseAddress!
                     BLAS.sgemm(transposeA: false, transposeB: true, m: l, n: l, k: d, alpha: scale,
                                a: q, lda: ldp, b: q + c, ldb: ldp, c: p, ldc: l)
-                    for r in 0..<l { AttentionMath.softmaxRow(p + r * l, l) }
+                    Kernels.table.softmax_rows(p, p, l, l, 0)
                     BLAS.sgemm(transposeA: false, transposeB: false, m: l, n: d, k: l,
                                a: p, lda: l, b: q + 2 * c, ldb: ldp, c: out + po, ldc: ldo)
                 }
@@ -122,7 +122,7 @@ struct PackedAttentionProblem {
                     BLAS.sgemm(transposeA: false, transposeB: true, m: l, n: l, k: d,
                                a: g, lda: ldo, b: v, ldb: ldp, c: ds, ldc: l)
                     // dS = P ∘ (dP − rowsum(P ∘ dP)); the score scale goes into the products below.
-                    for r in 0..<l { AttentionMath.softmaxBackwardRow(p + r * l, ds + r * l, l) }
+                    Kernels.table.softmax_backward_rows(ds, p, ds, l, l, 0)
                     BLAS.sgemm(transposeA: false, transposeB: false, m: l, n: d, k: l, alpha: scale,
                                a: ds, lda: l, b: k, ldb: ldp, c: dq, ldc: ldp)
                     BLAS.sgemm(transposeA: true, transposeB: false, m: l, n: d, k: l, alpha: scale,
