@@ -86,6 +86,10 @@ typedef struct vssl_kernels {
                   float *_Nullable vmax, ptrdiff_t n);
 } vssl_kernels;
 
+/// A hint to the CPU that the caller is spinning on a shared flag (x86 PAUSE): it frees the
+/// core's resources for a hyperthread sibling and leaves the loop promptly when the flag changes.
+void vssl_cpu_relax(void);
+
 /// The table this process uses: the best the CPU supports, unless the environment variable
 /// VIDEOSSL_KERNELS names a lower one (portable, avx2, avx512).
 const vssl_kernels *vssl_active_kernels(void);
