@@ -75,8 +75,8 @@ extension Tensor {
     private enum KernelOperation { case add, sub, mul }
 
     /// `a op b` through ``Kernels`` for the layouts models produce most: equal shapes, and for
-    /// `+` and `*` a block broadcast over leading dimensions (a bias `[C]` against `[N, C]`);
-    /// `nil` for any other broadcast.
+    /// `+` and `*` an operand repeated along one run of axes (a bias `[C]` against `[N, C]`, a
+    /// per-sample mask `[B, 1, D]` against `[B, T, D]`); `nil` for any other broadcast.
     private static func kernelApply(_ a: Tensor, _ b: Tensor, _ op: KernelOperation) -> Tensor? {
         if a.shape == b.shape {
             let kernel = switch op {
@@ -97,7 +97,7 @@ extension Tensor {
         // Both remaining operations commute: put the full operand first.
         let (full, row) = a.count >= b.count ? (a, b) : (b, a)
         guard row.count > 1, broadcastShape(a.shape, b.shape, op: "\(op)") == full.shape,
-              let inner = trailingRepeat(of: row.shape, in: full.shape), inner == row.count
+              let (mid, inner) = repeatedBlock(of: row.shape, in: full.shape), inner >= 16
         else { return nil }
         let kernel = op == .add ? Kernels.table.add_row : Kernels.table.mul_row
         let rows = full.count / inner
@@ -106,12 +106,29 @@ extension Tensor {
                 row.storage.withUnsafeBufferPointer { pr in
                     guard let x = pf.baseAddress, let r = pr.baseAddress, let o = out.baseAddress else { return }
                     ComputeContext.parallelFor(rows, minimumChunk: Swift.max(1, Kernels.elementwiseGrain / inner)) { range in
-                        let start = range.lowerBound * inner
-                        kernel(x + start, r, o + start, range.count, inner)
+                        // Rows of `full` are (outer, mid) pairs; `row` has one block per outer index.
+                        var r0 = range.lowerBound
+                        while r0 < range.upperBound {
+                            let outer = r0 / mid, end = Swift.min(range.upperBound, (outer + 1) * mid)
+                            kernel(x + r0 * inner, r + outer * inner, o + r0 * inner, end - r0, inner)
+                            r0 = end
+                        }
                     }
                 }
             }
         }
+    }
+
+    /// When `shape` broadcast to `outShape` repeats along one run of consecutive axes (`[C]` or
+    /// `[1, C]` against `[N, C]`; `[B, 1, D]` against `[B, T, D]`), the extent of that run and the
+    /// size of the block after it.
+    private static func repeatedBlock(of shape: [Int], in outShape: [Int]) -> (mid: Int, inner: Int)? {
+        let padded = [Int](repeating: 1, count: outShape.count - shape.count) + shape
+        let repeated = padded.indices.filter { padded[$0] == 1 && outShape[$0] != 1 }
+        guard let first = repeated.first, let last = repeated.last, last - first + 1 == repeated.count else {
+            return nil
+        }
+        return (outShape[first...last].reduce(1, *), outShape[(last + 1)...].reduce(1, *))
     }
 
     /// Every element times `s`, without recording.
