@@ -211,6 +211,29 @@ import _TestSupport
         #expect(r.passed, "\(r)")
     }
 
+    @Test func addingDropPathEqualsResidualPlusDropPath() {
+        var g = RandomGenerator(seed: 49)
+        let x = Tensor.normal([16, 3, 40], using: &g), y = Tensor.normal([16, 3, 40], using: &g)
+        var a = RandomGenerator(seed: 50), b = RandomGenerator(seed: 50)
+        let fused = x.addingDropPath(y, probability: 0.3, using: &a)
+        #expect(isClose(fused, x + y.dropPath(probability: 0.3, using: &b), atol: 1e-6, rtol: 1e-6))
+        // The same draws: both generators continue alike.
+        #expect(a.next() == b.next())
+        var h = RandomGenerator(seed: 51)
+        #expect(x.addingDropPath(y, probability: 0.3, training: false, using: &h) == x + y)
+        #expect(x.addingDropPath(y, probability: 0, using: &h) == x + y)
+    }
+
+    @Test func addingDropPathGradientWithFixedGenerator() {
+        var g = RandomGenerator(seed: 52)
+        let x = Tensor.normal([6, 2, 3], using: &g), y = Tensor.normal([6, 2, 3], using: &g)
+        let r = checkGradients([x, y]) { xs in
+            var fixed = RandomGenerator(seed: 53)
+            return xs[0].addingDropPath(xs[1], probability: 0.5, using: &fixed)
+        }
+        #expect(r.passed, "\(r)")
+    }
+
     // MARK: Conv2d
 
     /// Direct seven-loop convolution, the definition the fast paths must reproduce.

@@ -43,8 +43,8 @@ public final class Block: Module {
 
     /// Applies the block to tokens `[B, L, C]` laid out as `layout`.
     public func callAsFunction(_ x: Tensor, layout: TokenLayout) -> Tensor {
-        let x = x + dropPath(attn(norm1(x), layout: layout))
-        return x + dropPath(mlp(norm2(x)))
+        let x = dropPath.add(attn(norm1(x), layout: layout), to: x)
+        return dropPath.add(mlp(norm2(x)), to: x)
     }
 }
 

@@ -82,7 +82,7 @@ public final class DividedSpaceTimeBlock: Module {
         let patchResidual = spatial.slice(axis: 2, range: 1..<(1 + n)).reshaped([b, t * n, c])
         let x1 = Tensor.concat([cls + clsResidual, p1 + patchResidual], axis: 1)
 
-        return x1 + dropPath(mlp(norm2(x1)))
+        return dropPath.add(mlp(norm2(x1)), to: x1)
     }
 
     /// `temporal_fc(DropPath(temporal_attn(temporal_norm1(·))))` on patches `[B, T·N, C]`, where the

@@ -51,6 +51,12 @@ public final class DropPath: Module, UnaryLayer, StochasticModule {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         x.dropPath(probability: probability, training: isTraining, using: &generator)
     }
+
+    /// `residual + self(branch)` in one pass (``Tensor/addingDropPath(_:probability:training:using:)``),
+    /// with the same draws from the generator.
+    public func add(_ branch: Tensor, to residual: Tensor) -> Tensor {
+        residual.addingDropPath(branch, probability: probability, training: isTraining, using: &generator)
+    }
 }
 
 /// The stochastic-module generator states of a checkpoint did not match the model's modules.
