@@ -70,4 +70,44 @@ struct BlockTests {
             "norm2.weight", "norm2.bias", "mlp.fc1.weight", "mlp.fc1.bias", "mlp.fc2.weight", "mlp.fc2.bias",
         ])
     }
+
+    /// A token mixer that is plain attention but not ``Attention``, so a block takes the path
+    /// spelled with slices and concatenations.
+    final class OpaqueMixer: Module, TokenMixer {
+        let inner: Attention
+        init(_ inner: Attention) {
+            self.inner = inner
+            super.init()
+        }
+        func callAsFunction(_ x: Tensor, layout: TokenLayout) -> Tensor { inner(x) }
+    }
+
+    @Test func dividedBlockReadsTokensInPlaceExactlyAsTheSlicedReference() {
+        var g = RandomGenerator(seed: 6)
+        let (dim, heads) = (12, 3)
+        let spatial = Attention(dim: dim, heads: heads, using: &g), temporal = Attention(dim: dim, heads: heads, using: &g)
+        let fc = Linear(inFeatures: dim, outFeatures: dim, using: &g)
+        let mlp = Mlp(inFeatures: dim, hiddenFeatures: 2 * dim, using: &g)
+        let (n1, tn1, n2) = (LayerNorm(dim), LayerNorm(dim), LayerNorm(dim))
+        func block(_ s: any TokenMixer, _ t: any TokenMixer) -> DividedSpaceTimeBlock {
+            DividedSpaceTimeBlock(norm1: n1, attn: s, temporalNorm1: tn1, temporalAttn: t, temporalFc: fc, norm2: n2,
+                                  mlp: mlp, dropPath: 0.4)
+        }
+        let inPlace = block(spatial, temporal), sliced = block(OpaqueMixer(spatial), OpaqueMixer(temporal))
+        let layout = TokenLayout(frames: 3, gridHeight: 2, gridWidth: 2, classTokens: 1)
+        let x = Tensor.normal([5, layout.length, dim], using: &g)
+        let weights = Tensor.normal([5, layout.length, dim], using: &g)
+        func run(_ b: DividedSpaceTimeBlock) -> (Tensor, [Tensor]) {
+            b.dropPath.generator = RandomGenerator(seed: 9)
+            b.train()
+            b.zeroGrad()
+            let y = b(x, layout: layout)
+            (y * weights).sum().backward()
+            return (y.detached(), b.namedParameters().map { $0.1.grad! })
+        }
+        let (y, grads) = run(inPlace)
+        let (expected, expectedGrads) = run(sliced)
+        #expect(isClose(y, expected, atol: 1e-5), "max diff \(maxAbsDifference(y, expected))")
+        for (a, e) in zip(grads, expectedGrads) { #expect(isClose(a, e, atol: 1e-4), "max diff \(maxAbsDifference(a, e))") }
+    }
 }

@@ -63,10 +63,39 @@ public final class DividedSpaceTimeBlock: Module {
     }
 
     /// Applies the block to `x` `[B, 1 + T·N, C]` laid out as `layout` (one class token).
+    ///
+    /// With plain ``Attention`` in both places, the tokens stay in one `[B, 1 + T·N, C]` tensor
+    /// throughout: the attentions read their sequences from it (``Tensor/temporalAttention(qkv:frames:heads:scale:)``,
+    /// ``Tensor/spatialAttention(qkv:frames:heads:scale:)``) and the residuals are added in place of
+    /// the slices and concatenations of the reference, which other token mixers still take.
     public func callAsFunction(_ x: Tensor, layout: TokenLayout) -> Tensor {
         let (t, n) = (layout.frames, layout.patchesPerFrame)
         precondition(x.rank == 3 && layout.classTokens == 1 && x.shape[1] == layout.length,
                      "DividedSpaceTimeBlock: tokens \(x.shape) do not match 1 class token + \(t) frames × \(n) patches")
+        guard let spatialAttention = attn as? Attention, let temporalAttention = temporalAttn as? Attention else {
+            return sliced(x, layout: layout)
+        }
+        let b = x.shape[0]
+        // Temporal: the class token's row of the projections is computed and left unused.
+        var mixed = temporalAttention.proj(Tensor.temporalAttention(
+            qkv: temporalAttention.qkv(temporalNorm1(x)), frames: t, heads: temporalAttention.heads,
+            scale: temporalAttention.scale))
+        mixed = maskTemporal(mixed, b: b, t: t, n: n)
+        let x1 = x.addingTokens(temporalFc(mixed), afterLeading: 1)
+
+        // Spatial: every frame attends with the one class token; its outputs are averaged back.
+        let spatial = spatialAttention.proj(Tensor.spatialAttention(
+            qkv: spatialAttention.qkv(norm1(x1)), frames: t, heads: spatialAttention.heads,
+            scale: spatialAttention.scale))
+        let x2 = x1.addingFrameResidual(spatial, dropPathProbability: dropPath.probability,
+                                        training: dropPath.isTraining, using: &dropPath.generator)
+        return dropPath.add(mlp(norm2(x2)), to: x2)
+    }
+
+    /// The block as the reference spells it, for token mixers other than ``Attention``: the class
+    /// token is copied in front of every frame and the tokens are sliced and concatenated back.
+    private func sliced(_ x: Tensor, layout: TokenLayout) -> Tensor {
+        let (t, n) = (layout.frames, layout.patchesPerFrame)
         let (b, c) = (x.shape[0], x.shape[2])
         let cls = x.slice(axis: 1, range: 0..<1)
         let patches = x.slice(axis: 1, range: 1..<(1 + t * n))
@@ -85,6 +114,18 @@ public final class DividedSpaceTimeBlock: Module {
         return dropPath.add(mlp(norm2(x1)), to: x1)
     }
 
+    /// The temporal branch's drop-path on `mixed` `[B, T·N, C]`: one sample per (clip, patch
+    /// position), drawn exactly as on the reference's `[(B N), T, C]`, applied by broadcasting.
+    private func maskTemporal(_ mixed: Tensor, b: Int, t: Int, n: Int) -> Tensor {
+        guard dropPath.isTraining && dropPath.probability > 0 else { return mixed }
+        let c = mixed.shape[2]
+        let mask = Tensor(ones: [b * n, 1]).dropPath(probability: dropPath.probability, training: true,
+                                                     using: &dropPath.generator)
+        // Spread over the channels first, so the product runs over contiguous rows of N·C.
+        let rows = mask.reshaped([b, 1, n, 1]).broadcast(to: [b, 1, n, c]).reshaped([b, 1, n * c])
+        return (mixed.reshaped([b, t, n * c]) * rows).reshaped([b, t * n, c])
+    }
+
     /// `temporal_fc(DropPath(temporal_attn(temporal_norm1(·))))` on patches `[B, T·N, C]`, where the
     /// reference regroups them as `[(B N), T, C]`: one sequence and one drop-path sample per
     /// (clip, patch position).
@@ -100,14 +141,7 @@ public final class DividedSpaceTimeBlock: Module {
             let temporal = temporalFc(dropPath(temporalAttn(temporalNorm1(byPosition), layout: timeLayout)))
             return temporal.reshaped([b, n, t, c]).permuted([0, 2, 1, 3]).reshaped([b, t * n, c])
         }
-        var mixed = attention(temporalNorm1(patches).reshaped([b, t, n, c]), sequenceAxis: 1)
-        if dropPath.isTraining && dropPath.probability > 0 {
-            let mask = Tensor(ones: [b * n, 1]).dropPath(probability: dropPath.probability, training: true,
-                                                         using: &dropPath.generator)
-            // Spread over the channels first, so the product runs over contiguous rows of T·N·C.
-            let rows = mask.reshaped([b, 1, n, 1]).broadcast(to: [b, 1, n, c]).reshaped([b, 1, n * c])
-            mixed = (mixed.reshaped([b, t, n * c]) * rows).reshaped([b, t, n, c])
-        }
-        return temporalFc(mixed.reshaped([b, t * n, c]))
+        let mixed = attention(temporalNorm1(patches).reshaped([b, t, n, c]), sequenceAxis: 1)
+        return temporalFc(maskTemporal(mixed.reshaped([b, t * n, c]), b: b, t: t, n: n))
     }
 }
