@@ -122,90 +122,104 @@ struct PackedAttentionProblem {
     }
 
     func forward(qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>?) {
-        let (span, d, c) = (self.span, self.d, width)
+        let (span, c) = (self.span, width)
+        // Sequences with a prefix are not evenly strided: each (group, sequence) pair copies its
+        // rows, all heads at once, into a contiguous tile first.
         let gathered = prefixRow != nil
-        ComputeContext.parallelFor(sequences) { range in
-            let scratchCount = (probabilities == nil ? span * span : 0) + (gathered ? span * 3 * d : 0)
+        let units = gathered ? groups * perGroup : sequences
+        ComputeContext.parallelFor(units) { range in
+            let scratchCount = (probabilities == nil ? span * span : 0) + (gathered ? span * 3 * c : 0)
             withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
                 let tile = probabilities == nil ? scratch.baseAddress! : nil
                 let rows = gathered ? scratch.baseAddress! + (probabilities == nil ? span * span : 0) : nil
-                for n in range {
-                    let (g, s, head) = locate(n)
-                    let p = probabilities.map { $0 + n * span * span } ?? tile!
-                    // The query rows of this head and their stride; keys at + C, values at + 2C.
-                    let (q, ldq, kOffset) = gathered
-                        ? (UnsafePointer(gather(qkv, group: g, sequence: s, head: head, into: rows!)), 3 * d, d)
-                        : (qkv + input.row(group: g, sequence: s, token: 0) * 3 * c + head * d,
-                           input.tokenStep * 3 * c, c)
-                    let o = out + (output.row(group: g, sequence: s, token: 0) - (gathered ? 1 : 0)) * c + head * d
-                    BLAS.sgemm(transposeA: false, transposeB: true, m: span, n: span, k: d, alpha: scale,
-                               a: q, lda: ldq, b: q + kOffset, ldb: ldq, c: p, ldc: span)
-                    Kernels.table.softmax_rows(p, p, span, span, 0)
-                    BLAS.sgemm(transposeA: false, transposeB: false, m: span, n: d, k: span,
-                               a: p, lda: span, b: q + 2 * kOffset, ldb: ldq, c: o, ldc: output.tokenStep * c)
+                for unit in range {
+                    if let rows {
+                        let (g, s) = (unit / perGroup, unit % perGroup)
+                        gather(qkv, group: g, sequence: s, into: rows)
+                        let o = out + (output.row(group: g, sequence: s, token: 0) - 1) * c
+                        for head in 0..<heads {
+                            let n = unit * heads + head
+                            forwardOne(q: rows + head * d, ldq: 3 * c, out: o + head * d, ldo: c,
+                                       p: probabilities.map { $0 + n * span * span } ?? tile!)
+                        }
+                    } else {
+                        let (g, s, head) = locate(unit)
+                        forwardOne(q: qkv + input.row(group: g, sequence: s, token: 0) * 3 * c + head * d,
+                                   ldq: input.tokenStep * 3 * c,
+                                   out: out + output.row(group: g, sequence: s, token: 0) * c + head * d,
+                                   ldo: output.tokenStep * c, p: probabilities.map { $0 + unit * span * span } ?? tile!)
+                    }
                 }
             }
         }
     }
 
-    /// Copies the prefix row and the token rows of one head's query, key and value into `rows`
-    /// (`span × 3d`, query then key then value in each row); returns `rows`.
-    private func gather(
-        _ qkv: UnsafePointer<Float>, group g: Int, sequence s: Int, head: Int, into rows: UnsafeMutablePointer<Float>
-    ) -> UnsafeMutablePointer<Float> {
-        let (d, c) = (self.d, width)
-        for r in 0..<span {
-            let source = r == 0
-                ? g * input.groupRows + prefixRow!
-                : input.row(group: g, sequence: s, token: r - 1)
-            for part in 0..<3 {
-                (rows + r * 3 * d + part * d).update(from: qkv + source * 3 * c + part * c + head * d, count: d)
+    /// One head of one sequence: queries at `q` (row stride `ldq`), keys at `q + C`, values at
+    /// `q + 2C`; the probabilities go to `p` (`span × span`) and the output to `out`.
+    @inline(__always)
+    private func forwardOne(
+        q: UnsafePointer<Float>, ldq: Int, out: UnsafeMutablePointer<Float>, ldo: Int, p: UnsafeMutablePointer<Float>
+    ) {
+        let (span, d, c) = (self.span, self.d, width)
+        BLAS.sgemm(transposeA: false, transposeB: true, m: span, n: span, k: d, alpha: scale,
+                   a: q, lda: ldq, b: q + c, ldb: ldq, c: p, ldc: span)
+        Kernels.table.softmax_rows(p, p, span, span, 0)
+        BLAS.sgemm(transposeA: false, transposeB: false, m: span, n: d, k: span,
+                   a: p, lda: span, b: q + 2 * c, ldb: ldq, c: out, ldc: ldo)
+    }
+
+    /// Copies the prefix row and the token rows of one sequence (`span` rows of `3C`) into `rows`.
+    private func gather(_ qkv: UnsafePointer<Float>, group g: Int, sequence s: Int, into rows: UnsafeMutablePointer<Float>) {
+        let c3 = 3 * width
+        (rows).update(from: qkv + (g * input.groupRows + prefixRow!) * c3, count: c3)
+        if input.tokenStep == 1 {
+            (rows + c3).update(from: qkv + input.row(group: g, sequence: s, token: 0) * c3, count: length * c3)
+        } else {
+            for j in 0..<length {
+                (rows + (1 + j) * c3).update(from: qkv + input.row(group: g, sequence: s, token: j) * c3, count: c3)
             }
         }
-        return rows
     }
 
     func backward(qkv: UnsafePointer<Float>, probabilities: UnsafePointer<Float>, gradOut: UnsafePointer<Float>,
                   gradQKV: UnsafeMutablePointer<Float>) {
-        let (span, d, c) = (self.span, self.d, width)
+        let (span, c) = (self.span, width)
         let gathered = prefixRow != nil
+        let units = gathered ? groups * perGroup : sequences
         // Each sequence's prefix gradient, summed per group once every sequence has run.
-        let prefixPartials = gathered
-            ? UnsafeMutablePointer<Float>.allocate(capacity: groups * perGroup * 3 * c) : nil
+        let prefixPartials = gathered ? UnsafeMutablePointer<Float>.allocate(capacity: units * 3 * c) : nil
         defer { prefixPartials?.deallocate() }
-        ComputeContext.parallelFor(sequences) { range in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: span * span + (gathered ? 2 * span * 3 * d : 0)) { scratch in
+        ComputeContext.parallelFor(units) { range in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: span * span + (gathered ? 2 * span * 3 * c : 0)) { scratch in
                 let ds = scratch.baseAddress!
-                let rows = ds + span * span, gradRows = rows + span * 3 * d
-                for n in range {
-                    let (g, s, head) = locate(n)
-                    let p = probabilities + n * span * span
-                    let dO = gradOut + (output.row(group: g, sequence: s, token: 0) - (gathered ? 1 : 0)) * c + head * d
-                    let ldo = output.tokenStep * c
-                    let (q, dq, ld, kOffset): (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) = gathered
-                        ? (UnsafePointer(gather(qkv, group: g, sequence: s, head: head, into: rows)), gradRows, 3 * d, d)
-                        : (qkv + input.row(group: g, sequence: s, token: 0) * 3 * c + head * d,
-                           gradQKV + input.row(group: g, sequence: s, token: 0) * 3 * c + head * d,
-                           input.tokenStep * 3 * c, c)
-                    let (k, v, dk, dv) = (q + kOffset, q + 2 * kOffset, dq + kOffset, dq + 2 * kOffset)
-                    // dV = Pᵀ dO and dP = dO Vᵀ
-                    BLAS.sgemm(transposeA: true, transposeB: false, m: span, n: d, k: span,
-                               a: p, lda: span, b: dO, ldb: ldo, c: dv, ldc: ld)
-                    BLAS.sgemm(transposeA: false, transposeB: true, m: span, n: span, k: d,
-                               a: dO, lda: ldo, b: v, ldb: ld, c: ds, ldc: span)
-                    // dS = P ∘ (dP − rowsum(P ∘ dP)); the score scale goes into the products below.
-                    Kernels.table.softmax_backward_rows(ds, p, ds, span, span, 0)
-                    BLAS.sgemm(transposeA: false, transposeB: false, m: span, n: d, k: span, alpha: scale,
-                               a: ds, lda: span, b: k, ldb: ld, c: dq, ldc: ld)
-                    BLAS.sgemm(transposeA: true, transposeB: false, m: span, n: d, k: span, alpha: scale,
-                               a: ds, lda: span, b: q, ldb: ld, c: dk, ldc: ld)
-                    guard let prefixPartials else { continue }
-                    for r in 0..<span {
-                        let target = r == 0
-                            ? prefixPartials + (g * perGroup + s) * 3 * c
-                            : gradQKV + input.row(group: g, sequence: s, token: r - 1) * 3 * c
-                        for part in 0..<3 {
-                            (target + part * c + head * d).update(from: gradRows + r * 3 * d + part * d, count: d)
+                let rows = ds + span * span, gradRows = rows + span * 3 * c
+                for unit in range {
+                    guard let prefixPartials else {
+                        let (g, s, head) = locate(unit)
+                        let offset = input.row(group: g, sequence: s, token: 0) * 3 * c + head * d
+                        backwardOne(q: qkv + offset, dq: gradQKV + offset, ld: input.tokenStep * 3 * c,
+                                    dO: gradOut + output.row(group: g, sequence: s, token: 0) * c + head * d,
+                                    ldo: output.tokenStep * c, p: probabilities + unit * span * span, ds: ds)
+                        continue
+                    }
+                    let (g, s) = (unit / perGroup, unit % perGroup)
+                    gather(qkv, group: g, sequence: s, into: rows)
+                    let dO = gradOut + (output.row(group: g, sequence: s, token: 0) - 1) * c
+                    for head in 0..<heads {
+                        let n = unit * heads + head
+                        backwardOne(q: rows + head * d, dq: gradRows + head * d, ld: 3 * c, dO: dO + head * d, ldo: c,
+                                    p: probabilities + n * span * span, ds: ds)
+                    }
+                    // Scatter: the tokens' rows to the gradient, the prefix's to this sequence's partial.
+                    let c3 = 3 * c
+                    (prefixPartials + unit * c3).update(from: gradRows, count: c3)
+                    if input.tokenStep == 1 {
+                        (gradQKV + input.row(group: g, sequence: s, token: 0) * c3)
+                            .update(from: gradRows + c3, count: length * c3)
+                    } else {
+                        for j in 0..<length {
+                            (gradQKV + input.row(group: g, sequence: s, token: j) * c3)
+                                .update(from: gradRows + (1 + j) * c3, count: c3)
                         }
                     }
                 }
@@ -222,5 +236,28 @@ struct PackedAttentionProblem {
                 Kernels.table.accumulate(target, prefixPartials + (g * perGroup + s) * 3 * c, 3 * c)
             }
         }
+    }
+
+    /// The gradients of one head of one sequence: queries at `q` and their gradient at `dq` (row
+    /// stride `ld`; keys and values at + C and + 2C), output gradient at `dO`; `ds` is a
+    /// `span × span` scratch tile.
+    @inline(__always)
+    private func backwardOne(
+        q: UnsafePointer<Float>, dq: UnsafeMutablePointer<Float>, ld: Int, dO: UnsafePointer<Float>, ldo: Int,
+        p: UnsafePointer<Float>, ds: UnsafeMutablePointer<Float>
+    ) {
+        let (span, d, c) = (self.span, self.d, width)
+        let (k, v, dk, dv) = (q + c, q + 2 * c, dq + c, dq + 2 * c)
+        // dV = Pᵀ dO and dP = dO Vᵀ
+        BLAS.sgemm(transposeA: true, transposeB: false, m: span, n: d, k: span,
+                   a: p, lda: span, b: dO, ldb: ldo, c: dv, ldc: ld)
+        BLAS.sgemm(transposeA: false, transposeB: true, m: span, n: span, k: d,
+                   a: dO, lda: ldo, b: v, ldb: ld, c: ds, ldc: span)
+        // dS = P ∘ (dP − rowsum(P ∘ dP)); the score scale goes into the products below.
+        Kernels.table.softmax_backward_rows(ds, p, ds, span, span, 0)
+        BLAS.sgemm(transposeA: false, transposeB: false, m: span, n: d, k: span, alpha: scale,
+                   a: ds, lda: span, b: k, ldb: ld, c: dq, ldc: ld)
+        BLAS.sgemm(transposeA: true, transposeB: false, m: span, n: d, k: span, alpha: scale,
+                   a: ds, lda: span, b: q, ldb: ld, c: dk, ldc: ld)
     }
 }
