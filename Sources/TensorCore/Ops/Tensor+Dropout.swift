@@ -37,51 +37,23 @@ extension Tensor {
         precondition(rank >= 1, "dropPath: needs rank ≥ 1, got shape \(shape)")
         precondition(p >= 0 && p <= 1, "dropPath: probability \(p) outside [0, 1] for shape \(shape)")
         guard training, p > 0 else { return self }
-        // timm divides by keep_prob only when it is positive: with p == 1 every sample is zero.
-        let scale: Float = p < 1 ? 1 / (1 - p) : 0
-        var factors = [Float](repeating: 0, count: shape[0])
-        for s in factors.indices { factors[s] = generator.nextUniform() >= p ? scale : 0 }
+        let factors = Tensor.dropPathFactors(samples: shape[0], probability: p, using: &generator)
         let value = Tensor.scaleSamples(self, by: factors)
         return Tensor.record("dropPath", value, inputs: [self]) { _ in
             { g in [Tensor.scaleSamples(g, by: factors)] }
         }
     }
 
-    /// `self + branch.dropPath(probability:training:using:)` as one primitive, for a residual
-    /// connection around a stochastic-depth branch: the same draws from the generator and the same
-    /// mask, one pass over the activations instead of two, and the residual's gradient passed on
-    /// without a copy. VJP: `(g, g·f_s)` with `f_s` the factor of sample `s`.
-    ///
-    /// - Precondition: `branch` has the shape of `self`, of rank ≥ 1, and `p` lies in `[0, 1]`.
-    public func addingDropPath(
-        _ branch: Tensor, probability p: Float, training: Bool = true, using generator: inout RandomGenerator
-    ) -> Tensor {
-        precondition(branch.shape == shape && rank >= 1,
-                     "addingDropPath: branch \(branch.shape) for residual \(shape)")
-        precondition(p >= 0 && p <= 1, "addingDropPath: probability \(p) outside [0, 1] for shape \(shape)")
-        guard training, p > 0 else { return self + branch }
+    /// The factor of each of `samples` samples under stochastic depth with drop probability `p`:
+    /// `1/(1 − p)` for a kept sample, 0 for a dropped one; one value drawn per sample, as
+    /// ``dropPath(probability:training:using:)`` draws them.
+    public static func dropPathFactors(
+        samples: Int, probability p: Float, using generator: inout RandomGenerator
+    ) -> [Float] {
+        precondition(p >= 0 && p <= 1, "dropPathFactors: probability \(p) outside [0, 1]")
+        // timm divides by keep_prob only when it is positive: with p == 1 every sample is zero.
         let scale: Float = p < 1 ? 1 / (1 - p) : 0
-        var factors = [Float](repeating: 0, count: shape[0])
-        for s in factors.indices { factors[s] = generator.nextUniform() >= p ? scale : 0 }
-        let per = count / Swift.max(1, shape[0])
-        let value = Tensor(shape: shape) { out in
-            storage.withUnsafeBufferPointer { px in
-                branch.storage.withUnsafeBufferPointer { py in
-                    guard per > 0, let x = px.baseAddress, let y = py.baseAddress, let o = out.baseAddress else { return }
-                    Kernels.forChunks(out.count) { start, n in
-                        var i = start
-                        while i < start + n {
-                            let s = i / per, end = Swift.min(start + n, (s + 1) * per)
-                            Kernels.table.add_scaled(x + i, y + i, factors[s], o + i, end - i)
-                            i = end
-                        }
-                    }
-                }
-            }
-        }
-        return Tensor.record("addingDropPath", value, inputs: [self, branch]) { needs in
-            { g in [needs[0] ? g : nil, needs[1] ? Tensor.scaleSamples(g, by: factors) : nil] }
-        }
+        return (0..<samples).map { _ in generator.nextUniform() >= p ? scale : 0 }
     }
 
     private static var inverse2Pow24: Float { 1.0 / 16_777_216.0 }
@@ -115,7 +87,7 @@ extension Tensor {
     }
 
     /// Multiplies every element of sample `s` (the block at index `s` of axis 0) by `factors[s]`.
-    private static func scaleSamples(_ x: Tensor, by factors: [Float]) -> Tensor {
+    static func scaleSamples(_ x: Tensor, by factors: [Float]) -> Tensor {
         let per = factors.isEmpty ? 0 : x.count / factors.count
         return Tensor(shape: x.shape) { out in
             x.storage.withUnsafeBufferPointer { px in

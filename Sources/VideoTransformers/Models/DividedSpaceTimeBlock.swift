@@ -89,7 +89,7 @@ public final class DividedSpaceTimeBlock: Module {
             scale: spatialAttention.scale))
         let x2 = x1.addingFrameResidual(spatial, dropPathProbability: dropPath.probability,
                                         training: dropPath.isTraining, using: &dropPath.generator)
-        return dropPath.add(mlp(norm2(x2)), to: x2)
+        return dropPath.add(to: x2) { mlp(norm2($0)) }
     }
 
     /// The block as the reference spells it, for token mixers other than ``Attention``: the class
@@ -111,7 +111,7 @@ public final class DividedSpaceTimeBlock: Module {
         let patchResidual = spatial.slice(axis: 2, range: 1..<(1 + n)).reshaped([b, t * n, c])
         let x1 = Tensor.concat([cls + clsResidual, p1 + patchResidual], axis: 1)
 
-        return dropPath.add(mlp(norm2(x1)), to: x1)
+        return dropPath.add(to: x1) { mlp(norm2($0)) }
     }
 
     /// The temporal branch's drop-path on `mixed` `[B, T·N, C]`: one sample per (clip, patch
