@@ -77,11 +77,11 @@ public final class DividedSpaceTimeBlock: Module {
         }
         let b = x.shape[0]
         // Temporal: the class token's row of the projections is computed and left unused.
-        var mixed = temporalAttention.proj(Tensor.temporalAttention(
+        let heads = Tensor.temporalAttention(
             qkv: temporalAttention.qkv(temporalNorm1(x)), frames: t, heads: temporalAttention.heads,
-            scale: temporalAttention.scale))
-        mixed = maskTemporal(mixed, b: b, t: t, n: n)
-        let x1 = x.addingTokens(temporalFc(mixed), afterLeading: 1)
+            scale: temporalAttention.scale)
+        let x1 = x.addingTokens(projectTemporal(heads, through: temporalAttention.proj, b: b, t: t, n: n),
+                                afterLeading: 1)
 
         // Spatial: every frame attends with the one class token; its outputs are averaged back.
         let spatial = spatialAttention.proj(Tensor.spatialAttention(
@@ -112,6 +112,28 @@ public final class DividedSpaceTimeBlock: Module {
         let x1 = Tensor.concat([cls + clsResidual, p1 + patchResidual], axis: 1)
 
         return dropPath.add(to: x1) { mlp(norm2($0)) }
+    }
+
+    /// `temporal_fc(DropPath(proj(heads)))` on `heads` `[B, T·N, C]`, with the two projections applied
+    /// as one.
+    ///
+    /// Nothing nonlinear sits between `proj` and `temporal_fc`: the drop-path mask `m` scales whole
+    /// rows, so `temporal_fc(m ⊙ proj(a)) = m ⊙ (a·(W_fc·W_proj)ᵀ + W_fc·b_proj) + b_fc`. The C × C
+    /// weight product costs C³ multiply-adds per call, against the T·N·B·C² of the product it saves
+    /// (forward and both gradients). Gradients reach all four parameters through that product; values
+    /// differ from the two-step form only by rounding.
+    private func projectTemporal(_ heads: Tensor, through proj: Linear, b: Int, t: Int, n: Int) -> Tensor {
+        let weight = Tensor.matmul(temporalFc.weight.value, proj.weight.value)
+        let shift = proj.bias.map { Tensor.linear($0.value.reshaped([1, -1]), weight: temporalFc.weight.value).reshaped([-1]) }
+        guard dropPath.isTraining && dropPath.probability > 0 else {
+            let bias: Tensor? = switch (shift, temporalFc.bias?.value) {
+            case let (s?, f?): s + f
+            case let (s, f): s ?? f
+            }
+            return Tensor.linear(heads, weight: weight, bias: bias)
+        }
+        let masked = maskTemporal(Tensor.linear(heads, weight: weight, bias: shift), b: b, t: t, n: n)
+        return temporalFc.bias.map { masked + $0.value } ?? masked
     }
 
     /// The temporal branch's drop-path on `mixed` `[B, T·N, C]`: one sample per (clip, patch
