@@ -68,6 +68,27 @@ import _TestSupport
         #expect(maxAbsDifference(dq, rdq) < 1e-5)
     }
 
+    @Test func classTokenAttentionIsTheClassRowOfSpatialAttention() {
+        let (b, t, n, heads, d) = (2, 3, 5, 3, 4)
+        let qkv = Self.randn([b, 1 + t * n, 3 * heads * d], seed: 20)
+        let w = Self.randn([b, t, heads * d], seed: 21)
+        let (y, dq) = Self.valueAndGradient(qkv, weights: w) {
+            Tensor.spatialAttentionOfClassToken(qkv: $0, frames: t, heads: heads, scale: 0.6)
+        }
+        // The full attention with the patch rows' weights zero.
+        let padded = Tensor.concat([w.reshaped([b, t, 1, heads * d]), Tensor(zeros: [b, t, n, heads * d])], axis: 2)
+        let (full, rdq) = Self.valueAndGradient(qkv, weights: padded) {
+            Tensor.spatialAttention(qkv: $0, frames: t, heads: heads, scale: 0.6)
+        }
+        #expect(y.shape == [b, t, heads * d])
+        #expect(maxAbsDifference(y, full.slice(axis: 2, range: 0..<1).reshaped([b, t, heads * d])) < 1e-5)
+        #expect(maxAbsDifference(dq, rdq) < 1e-5)
+        let r = checkGradients([Self.randn([2, 1 + 2 * 3, 12], seed: 22)]) {
+            Tensor.spatialAttentionOfClassToken(qkv: $0[0], frames: 2, heads: 2)
+        }
+        #expect(r.passed, "\(r)")
+    }
+
     @Test func attentionGradientsMatchFiniteDifferences() {
         let qkv = Self.randn([2, 1 + 2 * 3, 12], seed: 5)
         let temporal = checkGradients([qkv]) { Tensor.temporalAttention(qkv: $0[0], frames: 2, heads: 2) }

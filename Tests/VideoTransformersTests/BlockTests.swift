@@ -110,4 +110,34 @@ struct BlockTests {
         #expect(isClose(y, expected, atol: 1e-5), "max diff \(maxAbsDifference(y, expected))")
         for (a, e) in zip(grads, expectedGrads) { #expect(isClose(a, e, atol: 1e-4), "max diff \(maxAbsDifference(a, e))") }
     }
+
+    /// The last block's class-token-only path and TimeSformer's class embedding against the full
+    /// computation, in training mode with drop-path: values, parameter gradients and generator state.
+    @Test func classTokenPathsEqualTheFullComputation() {
+        func model() -> TimeSformer {
+            var g = RandomGenerator(seed: 30)
+            let m = TimeSformer(TransformerConfig(embedDim: 12, depth: 2, numHeads: 3, patchSize: 4, numFrames: 3,
+                                                  imgSize: 8, numClasses: 5, dropPathRate: 0.5), using: &g)
+            m.train()
+            return m
+        }
+        var g = RandomGenerator(seed: 31)
+        let clip = Tensor.normal([6, 3, 3, 8, 8], using: &g)
+        let labels = [0, 1, 2, 3, 4, 0]
+        let (fast, full) = (model(), model())
+        // Non-zero temporal_fc so every branch reaches the class token.
+        for m in [fast, full] {
+            var h = RandomGenerator(seed: 32)
+            for block in m.blocks { block.temporalFc.weight.update { p in for i in p.indices { p[i] = h.nextUniform() - 0.5 } } }
+        }
+        let lossFast = crossEntropy(logits: fast(clip), labels: labels)
+        let lossFull = crossEntropy(logits: full.head(full.features(clip).cls), labels: labels)
+        #expect(Swift.abs(lossFast.item - lossFull.item) < 1e-5)
+        lossFast.backward()
+        lossFull.backward()
+        for ((key, a), (_, e)) in zip(fast.namedParameters(), full.namedParameters()) {
+            #expect(isClose(a.grad!, e.grad!, atol: 1e-5, rtol: 1e-4), "\(key): max diff \(maxAbsDifference(a.grad!, e.grad!))")
+        }
+        #expect(fast.randomLayerStates() == full.randomLayerStates())
+    }
 }

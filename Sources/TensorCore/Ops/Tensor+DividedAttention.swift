@@ -45,6 +45,23 @@ extension Tensor {
         return packedAttention(qkv: qkv, problem: problem, outShape: [b, frames, 1 + n, c], op: "spatialAttention")
     }
 
+    /// The class token's rows of ``spatialAttention(qkv:frames:heads:scale:)`` alone: `qkv`
+    /// `[B, 1 + T·N, 3·C]` gives `[B, T, C]`, the class token's output as each frame sees it.
+    ///
+    /// Only the class token's query attends; the patches serve as keys and values, and their queries
+    /// get a zero gradient. This is all a model's last block needs when only the class embedding is
+    /// read.
+    public static func spatialAttentionOfClassToken(qkv: Tensor, frames: Int, heads: Int, scale: Float? = nil) -> Tensor {
+        let (b, n, c) = dividedAttentionShape(qkv, frames: frames, heads: heads, op: "spatialAttentionOfClassToken")
+        let problem = PackedAttentionProblem(
+            groups: b, perGroup: frames, length: n, heads: heads, width: c, scale: scale,
+            input: PackedAttentionRows(groupRows: 1 + frames * n, first: 1, sequenceStep: n, tokenStep: 1),
+            prefixRow: 0,
+            output: PackedAttentionRows(groupRows: frames, first: 0, sequenceStep: 1, tokenStep: 1),
+            prefixQueriesOnly: true)
+        return packedAttention(qkv: qkv, problem: problem, outShape: [b, frames, c], op: "spatialAttentionOfClassToken")
+    }
+
     /// `(B, N, C)` of divided attention's `qkv`, stopping with a message naming `op` when it is not
     /// `[B, 1 + T·N, 3·C]` with N > 0 and C divisible by `heads`.
     private static func dividedAttentionShape(_ qkv: Tensor, frames: Int, heads: Int, op: String) -> (Int, Int, Int) {

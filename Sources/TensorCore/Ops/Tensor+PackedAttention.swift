@@ -46,7 +46,7 @@ extension Tensor {
                     problem.forward(qkv: pqkv.baseAddress!, out: out.baseAddress!, probabilities: pp)
                 }
                 if recording {
-                    probabilities = Tensor(shape: [problem.sequences, problem.span, problem.span]) { pp in
+                    probabilities = Tensor(shape: [problem.sequences, problem.queries, problem.span]) { pp in
                         run(pp.baseAddress!)
                     }
                 } else {
@@ -90,19 +90,24 @@ struct PackedAttentionRows {
 /// With a `prefixRow`, every sequence of a group starts with that group's shared row (a class
 /// token that each frame attends with); each sequence's output for it is written to the row just
 /// before its first token's output, and its gradient is summed over the sequences of the group.
+/// With `prefixQueriesOnly`, only the prefix attends (the tokens are keys and values alone) and each
+/// sequence has one output row, `output.row(group:sequence:token: 0)`.
 /// The token rows of the input must cover every row of a group from `input.first` on; rows before
 /// it (other than the prefix) get a zero gradient.
 struct PackedAttentionProblem {
     let groups: Int, perGroup: Int, length: Int, heads: Int, d: Int
     let scale: Float
     let input: PackedAttentionRows, prefixRow: Int?, output: PackedAttentionRows
+    let prefixQueriesOnly: Bool
 
     init(groups: Int, perGroup: Int, length: Int, heads: Int, width: Int, scale: Float?,
-         input: PackedAttentionRows, prefixRow: Int?, output: PackedAttentionRows) {
+         input: PackedAttentionRows, prefixRow: Int?, output: PackedAttentionRows, prefixQueriesOnly: Bool = false) {
         precondition(prefixRow == nil || output.tokenStep == 1,
                      "packed attention: a prefix needs each sequence's output rows to be consecutive")
+        precondition(!prefixQueriesOnly || prefixRow != nil, "packed attention: prefix queries without a prefix")
         (self.groups, self.perGroup, self.length, self.heads) = (groups, perGroup, length, heads)
         (self.input, self.prefixRow, self.output) = (input, prefixRow, output)
+        self.prefixQueriesOnly = prefixQueriesOnly
         d = width / heads
         self.scale = scale ?? 1 / Foundation.sqrt(Float(d))
     }
@@ -111,8 +116,12 @@ struct PackedAttentionProblem {
     var width: Int { heads * d }
     /// Independent sequences, one per (group, sequence, head).
     var sequences: Int { groups * perGroup * heads }
-    /// Rows and columns of each score matrix.
+    /// Columns (keys) of each score matrix.
     var span: Int { length + (prefixRow == nil ? 0 : 1) }
+    /// Rows (queries) of each score matrix.
+    var queries: Int { prefixQueriesOnly ? 1 : span }
+    /// Where a gathered sequence's output rows start, relative to its first token's output row.
+    private var gatheredOutputShift: Int { prefixQueriesOnly ? 0 : -1 }
 
     /// Group, sequence within the group, and head of sequence `n`.
     @inline(__always)
@@ -122,32 +131,32 @@ struct PackedAttentionProblem {
     }
 
     func forward(qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>?) {
-        let (span, c) = (self.span, width)
+        let (span, queries, c) = (self.span, self.queries, width)
         // Sequences with a prefix are not evenly strided: each (group, sequence) pair copies its
         // rows, all heads at once, into a contiguous tile first.
         let gathered = prefixRow != nil
         let units = gathered ? groups * perGroup : sequences
         ComputeContext.parallelFor(units) { range in
-            let scratchCount = (probabilities == nil ? span * span : 0) + (gathered ? span * 3 * c : 0)
+            let scratchCount = (probabilities == nil ? queries * span : 0) + (gathered ? span * 3 * c : 0)
             withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
                 let tile = probabilities == nil ? scratch.baseAddress! : nil
-                let rows = gathered ? scratch.baseAddress! + (probabilities == nil ? span * span : 0) : nil
+                let rows = gathered ? scratch.baseAddress! + (probabilities == nil ? queries * span : 0) : nil
                 for unit in range {
                     if let rows {
                         let (g, s) = (unit / perGroup, unit % perGroup)
                         gather(qkv, group: g, sequence: s, into: rows)
-                        let o = out + (output.row(group: g, sequence: s, token: 0) - 1) * c
+                        let o = out + (output.row(group: g, sequence: s, token: 0) + gatheredOutputShift) * c
                         for head in 0..<heads {
                             let n = unit * heads + head
                             forwardOne(q: rows + head * d, ldq: 3 * c, out: o + head * d, ldo: c,
-                                       p: probabilities.map { $0 + n * span * span } ?? tile!)
+                                       p: probabilities.map { $0 + n * queries * span } ?? tile!)
                         }
                     } else {
                         let (g, s, head) = locate(unit)
                         forwardOne(q: qkv + input.row(group: g, sequence: s, token: 0) * 3 * c + head * d,
                                    ldq: input.tokenStep * 3 * c,
                                    out: out + output.row(group: g, sequence: s, token: 0) * c + head * d,
-                                   ldo: output.tokenStep * c, p: probabilities.map { $0 + unit * span * span } ?? tile!)
+                                   ldo: output.tokenStep * c, p: probabilities.map { $0 + unit * queries * span } ?? tile!)
                     }
                 }
             }
@@ -155,16 +164,16 @@ struct PackedAttentionProblem {
     }
 
     /// One head of one sequence: queries at `q` (row stride `ldq`), keys at `q + C`, values at
-    /// `q + 2C`; the probabilities go to `p` (`span × span`) and the output to `out`.
+    /// `q + 2C`; the probabilities go to `p` (`queries × span`) and the output to `out`.
     @inline(__always)
     private func forwardOne(
         q: UnsafePointer<Float>, ldq: Int, out: UnsafeMutablePointer<Float>, ldo: Int, p: UnsafeMutablePointer<Float>
     ) {
-        let (span, d, c) = (self.span, self.d, width)
-        BLAS.sgemm(transposeA: false, transposeB: true, m: span, n: span, k: d, alpha: scale,
+        let (span, queries, d, c) = (self.span, self.queries, self.d, width)
+        BLAS.sgemm(transposeA: false, transposeB: true, m: queries, n: span, k: d, alpha: scale,
                    a: q, lda: ldq, b: q + c, ldb: ldq, c: p, ldc: span)
-        Kernels.table.softmax_rows(p, p, span, span, 0)
-        BLAS.sgemm(transposeA: false, transposeB: false, m: span, n: d, k: span,
+        Kernels.table.softmax_rows(p, p, queries, span, 0)
+        BLAS.sgemm(transposeA: false, transposeB: false, m: queries, n: d, k: span,
                    a: p, lda: span, b: q + 2 * c, ldb: ldq, c: out, ldc: ldo)
     }
 
@@ -183,32 +192,36 @@ struct PackedAttentionProblem {
 
     func backward(qkv: UnsafePointer<Float>, probabilities: UnsafePointer<Float>, gradOut: UnsafePointer<Float>,
                   gradQKV: UnsafeMutablePointer<Float>) {
-        let (span, c) = (self.span, width)
+        let (span, queries, c) = (self.span, self.queries, width)
         let gathered = prefixRow != nil
         let units = gathered ? groups * perGroup : sequences
         // Each sequence's prefix gradient, summed per group once every sequence has run.
         let prefixPartials = gathered ? UnsafeMutablePointer<Float>.allocate(capacity: units * 3 * c) : nil
         defer { prefixPartials?.deallocate() }
         ComputeContext.parallelFor(units) { range in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: span * span + (gathered ? 2 * span * 3 * c : 0)) { scratch in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: queries * span + (gathered ? 2 * span * 3 * c : 0)) { scratch in
                 let ds = scratch.baseAddress!
-                let rows = ds + span * span, gradRows = rows + span * 3 * c
+                let rows = ds + queries * span, gradRows = rows + span * 3 * c
+                if prefixQueriesOnly {
+                    // Only row 0 of the query gradient is ever written: the tokens asked nothing.
+                    for r in 1..<span { (gradRows + r * 3 * c).initialize(repeating: 0, count: c) }
+                }
                 for unit in range {
                     guard let prefixPartials else {
                         let (g, s, head) = locate(unit)
                         let offset = input.row(group: g, sequence: s, token: 0) * 3 * c + head * d
                         backwardOne(q: qkv + offset, dq: gradQKV + offset, ld: input.tokenStep * 3 * c,
                                     dO: gradOut + output.row(group: g, sequence: s, token: 0) * c + head * d,
-                                    ldo: output.tokenStep * c, p: probabilities + unit * span * span, ds: ds)
+                                    ldo: output.tokenStep * c, p: probabilities + unit * queries * span, ds: ds)
                         continue
                     }
                     let (g, s) = (unit / perGroup, unit % perGroup)
                     gather(qkv, group: g, sequence: s, into: rows)
-                    let dO = gradOut + (output.row(group: g, sequence: s, token: 0) - 1) * c
+                    let dO = gradOut + (output.row(group: g, sequence: s, token: 0) + gatheredOutputShift) * c
                     for head in 0..<heads {
                         let n = unit * heads + head
                         backwardOne(q: rows + head * d, dq: gradRows + head * d, ld: 3 * c, dO: dO + head * d, ldo: c,
-                                    p: probabilities + n * span * span, ds: ds)
+                                    p: probabilities + n * queries * span, ds: ds)
                     }
                     // Scatter: the tokens' rows to the gradient, the prefix's to this sequence's partial.
                     let c3 = 3 * c
@@ -240,24 +253,24 @@ struct PackedAttentionProblem {
 
     /// The gradients of one head of one sequence: queries at `q` and their gradient at `dq` (row
     /// stride `ld`; keys and values at + C and + 2C), output gradient at `dO`; `ds` is a
-    /// `span × span` scratch tile.
+    /// `queries × span` scratch tile.
     @inline(__always)
     private func backwardOne(
         q: UnsafePointer<Float>, dq: UnsafeMutablePointer<Float>, ld: Int, dO: UnsafePointer<Float>, ldo: Int,
         p: UnsafePointer<Float>, ds: UnsafeMutablePointer<Float>
     ) {
-        let (span, d, c) = (self.span, self.d, width)
+        let (span, queries, d, c) = (self.span, self.queries, self.d, width)
         let (k, v, dk, dv) = (q + c, q + 2 * c, dq + c, dq + 2 * c)
         // dV = Pᵀ dO and dP = dO Vᵀ
-        BLAS.sgemm(transposeA: true, transposeB: false, m: span, n: d, k: span,
+        BLAS.sgemm(transposeA: true, transposeB: false, m: span, n: d, k: queries,
                    a: p, lda: span, b: dO, ldb: ldo, c: dv, ldc: ld)
-        BLAS.sgemm(transposeA: false, transposeB: true, m: span, n: span, k: d,
+        BLAS.sgemm(transposeA: false, transposeB: true, m: queries, n: span, k: d,
                    a: dO, lda: ldo, b: v, ldb: ld, c: ds, ldc: span)
         // dS = P ∘ (dP − rowsum(P ∘ dP)); the score scale goes into the products below.
-        Kernels.table.softmax_backward_rows(ds, p, ds, span, span, 0)
-        BLAS.sgemm(transposeA: false, transposeB: false, m: span, n: d, k: span, alpha: scale,
+        Kernels.table.softmax_backward_rows(ds, p, ds, queries, span, 0)
+        BLAS.sgemm(transposeA: false, transposeB: false, m: queries, n: d, k: span, alpha: scale,
                    a: ds, lda: span, b: k, ldb: ld, c: dq, ldc: ld)
-        BLAS.sgemm(transposeA: true, transposeB: false, m: span, n: d, k: span, alpha: scale,
+        BLAS.sgemm(transposeA: true, transposeB: false, m: span, n: d, k: queries, alpha: scale,
                    a: ds, lda: span, b: q, ldb: ld, c: dk, ldc: ld)
     }
 }

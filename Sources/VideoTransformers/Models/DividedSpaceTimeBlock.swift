@@ -92,6 +92,35 @@ public final class DividedSpaceTimeBlock: Module {
         return dropPath.add(to: x2) { mlp(norm2($0)) }
     }
 
+    /// The class token's row `[B, 1, C]` of ``callAsFunction(_:layout:)``, without the work only the
+    /// patches' outputs need: their spatial queries and projections, and their MLP.
+    ///
+    /// A model whose output is its class embedding calls this for its last block. The temporal
+    /// branch and the spatial keys and values still see every token; the drop-path generator makes
+    /// the same draws. Values and gradients are those of the full block's class row (up to rounding).
+    public func classToken(_ x: Tensor, layout: TokenLayout) -> Tensor {
+        let (t, n) = (layout.frames, layout.patchesPerFrame)
+        precondition(x.rank == 3 && layout.classTokens == 1 && x.shape[1] == layout.length,
+                     "DividedSpaceTimeBlock: tokens \(x.shape) do not match 1 class token + \(t) frames × \(n) patches")
+        guard let spatialAttention = attn as? Attention, let temporalAttention = temporalAttn as? Attention else {
+            return callAsFunction(x, layout: layout).slice(axis: 1, range: 0..<1)
+        }
+        let (b, c) = (x.shape[0], x.shape[2])
+        let heads = Tensor.temporalAttention(
+            qkv: temporalAttention.qkv(temporalNorm1(x)), frames: t, heads: temporalAttention.heads,
+            scale: temporalAttention.scale)
+        let x1 = x.addingTokens(projectTemporal(heads, through: temporalAttention.proj, b: b, t: t, n: n),
+                                afterLeading: 1)
+        // Each frame's view of the class token, under the per-frame drop-path, averaged over the frames.
+        let perFrame = spatialAttention.proj(Tensor.spatialAttentionOfClassToken(
+            qkv: spatialAttention.qkv(norm1(x1)), frames: t, heads: spatialAttention.heads,
+            scale: spatialAttention.scale))
+        let dropped = perFrame.reshaped([b * t, 1, c]).dropPath(
+            probability: dropPath.probability, training: dropPath.isTraining, using: &dropPath.generator)
+        let cls = x1.slice(axis: 1, range: 0..<1) + dropped.reshaped([b, t, c]).mean(axis: 1, keepDims: true)
+        return dropPath.add(to: cls) { mlp(norm2($0)) }
+    }
+
     /// The block as the reference spells it, for token mixers other than ``Attention``: the class
     /// token is copied in front of every frame and the tokens are sliced and concatenated back.
     private func sliced(_ x: Tensor, layout: TokenLayout) -> Tensor {
