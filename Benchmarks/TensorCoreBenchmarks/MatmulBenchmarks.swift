@@ -59,7 +59,7 @@ func matmulBenchmarks(repeats: Int) -> [MatmulEntry] {
 }
 
 /// `Tensor.linearGELU` against `Tensor.linear` followed by `gelu()`, forward and forward plus
-/// backward, on the MLP's first layer of a dimension-192 model over four clips of 8×7×7 tokens.
+/// backward, on the MLP's first layer of a dimension-192 model over four clips of 8×14×14 tokens.
 func fusedLinearGELUBenchmarks(repeats: Int) -> [MatmulEntry] {
     let (m, k, n) = (6272, 192, 768)
     var generator = RandomGenerator(seed: 2)
