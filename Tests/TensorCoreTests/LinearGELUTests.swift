@@ -17,13 +17,15 @@ private func randn(_ shape: [Int], std: Float = 1, seed: UInt64) -> Tensor {
         #expect(isClose(Tensor.linearGELU(x, weight: w), Tensor.linear(x, weight: w).gelu(), atol: 1e-6, rtol: 1e-6))
     }
 
-    /// Enough rows for several chunks per thread (256 rows of 4096 outputs each), with and without
-    /// recording (the unrecorded path keeps the pre-activation only in a per-thread chunk).
+    /// Several chunks per thread (chunks of 2¹² pre-activations: 64 rows of 64 outputs; the product
+    /// is large enough to be split over the threads), with and without recording (the unrecorded
+    /// path keeps the pre-activation only in a per-thread chunk).
     @Test func chunkedRowsEqualTheComposition() {
-        let x = randn([600, 3], seed: 4), w = randn([4096, 3], seed: 5), b = randn([4096], seed: 6)
+        let x = randn([600, 16], seed: 4), w = randn([64, 16], seed: 5), b = randn([64], seed: 6)
         let reference = noGrad { Tensor.linear(x, weight: w, bias: b).gelu() }
-        #expect(isClose(noGrad { Tensor.linearGELU(x, weight: w, bias: b) }, reference, atol: 1e-6, rtol: 1e-6))
-        let recorded = Tensor.linearGELU(x, weight: w.requiringGrad(), bias: b)
+        let unrecorded = noGrad { Tensor.linearGELU(x, weight: w, bias: b, chunkElements: 1 << 12) }
+        #expect(isClose(unrecorded, reference, atol: 1e-6, rtol: 1e-6))
+        let recorded = Tensor.linearGELU(x, weight: w.requiringGrad(), bias: b, chunkElements: 1 << 12)
         #expect(recorded.requiresGrad && isClose(recorded, reference, atol: 1e-6, rtol: 1e-6))
     }
 
@@ -36,14 +38,14 @@ private func randn(_ shape: [Int], std: Float = 1, seed: UInt64) -> Tensor {
     }
 
     @Test func chunkedGradientsEqualTheComposition() {
-        let x = randn([600, 3], seed: 10), w = randn([4096, 3], seed: 11), b = randn([4096], seed: 12)
-        let g = randn([600, 4096], seed: 13)
+        let x = randn([600, 16], seed: 10), w = randn([64, 16], seed: 11), b = randn([64], seed: 12)
+        let g = randn([600, 64], seed: 13)
         func grads(_ f: (Tensor, Tensor, Tensor) -> Tensor) -> [Tensor] {
             let (xl, wl, bl) = (x.requiringGrad(), w.requiringGrad(), b.requiringGrad())
             f(xl, wl, bl).backward(g)
             return [xl.grad!, wl.grad!, bl.grad!]
         }
-        let fused = grads { Tensor.linearGELU($0, weight: $1, bias: $2) }
+        let fused = grads { Tensor.linearGELU($0, weight: $1, bias: $2, chunkElements: 1 << 12) }
         let composed = grads { Tensor.linear($0, weight: $1, bias: $2).gelu() }
         for (a, e) in zip(fused, composed) { #expect(isClose(a, e, atol: 1e-4, rtol: 1e-5), "\(a.shape)") }
     }

@@ -13,6 +13,12 @@ extension Tensor {
     /// - Precondition: `weight` is `[out, in]` with `in` the last extent of `x`; `bias`, when
     ///   given, is `[out]`.
     public static func linearGELU(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
+        linearGELU(x, weight: weight, bias: bias, chunkElements: 1 << 20)
+    }
+
+    /// ``linearGELU(_:weight:bias:)`` with chunks of about `chunkElements` pre-activations per thread
+    /// (tests use small chunks to cover the chunk boundaries with small tensors).
+    package static func linearGELU(_ x: Tensor, weight: Tensor, bias: Tensor?, chunkElements: Int) -> Tensor {
         precondition(weight.rank == 2 && x.rank >= 1 && x.shape[x.rank - 1] == weight.shape[1],
                      "linearGELU: input \(x.shape) does not match weight \(weight.shape)")
         let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
@@ -22,7 +28,8 @@ extension Tensor {
         let rows = x.count / Swift.max(inFeatures, 1)
         let outShape = Array(x.shape.dropLast()) + [outFeatures]
         let recording = GradMode.isEnabled && (x.requiresGrad || weight.requiresGrad || bias?.requiresGrad == true)
-        let plan = LinearGELUPlan(rows: rows, outFeatures: outFeatures, inFeatures: inFeatures)
+        let plan = LinearGELUPlan(rows: rows, outFeatures: outFeatures, inFeatures: inFeatures,
+                                  chunkElements: chunkElements)
         var preActivation: [Float] = recording
             ? [Float](unsafeUninitializedCapacity: rows * outFeatures) { _, n in n = rows * outFeatures } : []
         let value = Tensor(shape: outShape) { out in
@@ -61,10 +68,12 @@ extension Tensor {
 /// How ``Tensor/linearGELU(_:weight:bias:)`` cuts its rows.
 struct LinearGELUPlan {
     let rows: Int, outFeatures: Int, inFeatures: Int
+    /// Pre-activations per chunk: 2²⁰ (4 MiB of `h`) stays in the last-level cache until GELU reads
+    /// it. Chunks of 64 to 336 rows (L2-sized) measured slower: every sgemm call repacks the weight.
+    let chunkElements: Int
 
-    /// Rows per chunk: about 4 MiB of `h`, which stays in the last-level cache until GELU reads it.
-    /// Chunks of 64 to 336 rows (L2-sized) measured slower: every sgemm call repacks the weight.
-    var chunkRows: Int { Swift.max(16, (1 << 20) / Swift.max(1, outFeatures) / 16 * 16) }
+    /// Rows per chunk, a multiple of 16.
+    var chunkRows: Int { Swift.max(16, chunkElements / Swift.max(1, outFeatures) / 16 * 16) }
 
     /// Each thread's rows, on multiples of 16 (whole sgemm micro-tiles) as in ``BLAS/parallelSgemm``.
     func threadBlocks() -> Int {
