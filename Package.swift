@@ -33,10 +33,14 @@ let package = Package(
         // glibc's <malloc.h> (heap statistics for the activation-memory estimate); links nothing.
         .systemLibrary(name: "_CMalloc"),
 
+        // Float kernels in C, each compiled for baseline x86-64, AVX2 + FMA and AVX-512 through
+        // per-function target attributes (no compiler flags) and chosen at run time from the CPU.
+        .target(name: "_CKernels"),
+
         // Libraries (imports only go downward; see Docs and DESIGN).
         .target(
             name: "TensorCore",
-            dependencies: ["_CBLAS", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["_CBLAS", "_CKernels", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "VideoIO",
@@ -50,7 +54,7 @@ let package = Package(
         .target(
             name: "Training",
             dependencies: [
-                "TensorCore", "VideoIO", "VideoTransformers", "TemporalSSL", "_CMalloc",
+                "TensorCore", "_CKernels", "VideoIO", "VideoTransformers", "TemporalSSL", "_CMalloc",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -99,7 +103,7 @@ let package = Package(
         // Tests: one target per library target, plus shared helpers.
         .target(name: "_TestSupport", dependencies: ["TensorCore"], path: "Tests/_TestSupport"),
         .testTarget(
-            name: "TensorCoreTests", dependencies: ["TensorCore", "_TestSupport"],
+            name: "TensorCoreTests", dependencies: ["TensorCore", "_CKernels", "_TestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

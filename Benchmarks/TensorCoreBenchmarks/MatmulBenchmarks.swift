@@ -54,5 +54,35 @@ func matmulBenchmarks(repeats: Int) -> [MatmulEntry] {
             baselineGflops: rounded(flops / t2.baseline * 1e-9, 1), baseline: "cblas_sgemm NT, pre-allocated C, no bias",
             ratio: rounded(t2.baseline / t2.candidate), target: 0.9))
     }
+    entries += fusedLinearGELUBenchmarks(repeats: repeats)
+    return entries
+}
+
+/// `Tensor.linearGELU` against `Tensor.linear` followed by `gelu()`, forward and forward plus
+/// backward, on the MLP's first layer of a dimension-192 model over four clips of 8×14×14 tokens.
+func fusedLinearGELUBenchmarks(repeats: Int) -> [MatmulEntry] {
+    let (m, k, n) = (6272, 192, 768)
+    var generator = RandomGenerator(seed: 2)
+    let x = Tensor.normal([m, k], using: &generator).requiringGrad()
+    let w = Tensor.normal([n, k], std: 0.05, using: &generator).requiringGrad()
+    let bias = Tensor.normal([n], using: &generator).requiringGrad()
+    let g = Tensor.normal([m, n], using: &generator)
+    let flops = 2.0 * Double(m * k * n)
+    var entries: [MatmulEntry] = []
+    for backward in [false, true] {
+        func run(_ f: @escaping (Tensor, Tensor, Tensor) -> Tensor) -> () -> Void {
+            backward
+                ? { f(x, w, bias).backward(g); blackHole += x.grad!.scalars[0]; x.zeroGrad(); w.zeroGrad(); bias.zeroGrad() }
+                : { blackHole += noGrad { f(x, w, bias) }.scalars[0] }
+        }
+        let fused = run { Tensor.linearGELU($0, weight: $1, bias: $2) }
+        let composed = run { Tensor.linear($0, weight: $1, bias: $2).gelu() }
+        let t = measurePair(repeats: repeats, inner: innerCount(fused), candidate: fused, baseline: composed)
+        let total = backward ? 3 * flops : flops
+        entries.append(MatmulEntry(
+            op: backward ? "Tensor.linearGELU forward + backward" : "Tensor.linearGELU", shape: "\(m)x\(k)x\(n)",
+            gflops: rounded(total / t.candidate * 1e-9, 1), baselineGflops: rounded(total / t.baseline * 1e-9, 1),
+            baseline: "Tensor.linear then gelu()", ratio: rounded(t.baseline / t.candidate), target: 1))
+    }
     return entries
 }

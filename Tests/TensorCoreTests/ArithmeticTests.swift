@@ -48,6 +48,9 @@ enum BinaryOp: String, CaseIterable, Sendable {
 let broadcastPairs: [([Int], [Int])] = [
     ([2, 3], [2, 3]), ([2, 3], []), ([], [2, 3]), ([4, 3], [3]), ([3], [4, 3]),
     ([2, 3], [2, 1]), ([1], [2, 3]), ([2, 1, 3], [4, 1]), ([4, 1], [2, 1, 3]),
+    // Blocks of at least 16 repeated along one run of axes take the vector kernels.
+    ([3, 20], [20]), ([1, 20], [3, 20]), ([2, 3, 17], [2, 1, 17]), ([2, 1, 17], [2, 3, 17]),
+    ([2, 3, 2, 17], [1, 3, 1, 17]),
 ]
 
 /// Row-major coordinates of every element of `shape`.

@@ -211,6 +211,46 @@ import _TestSupport
         #expect(r.passed, "\(r)")
     }
 
+    @Test func addingScaledSamplesAddsTheListedSamplesOnly() {
+        var g = RandomGenerator(seed: 49)
+        let x = Tensor.normal([5, 3, 40], using: &g), y = Tensor.normal([2, 3, 40], using: &g)
+        let out = x.addingScaledSamples(y, samples: [1, 4], factors: [2, 0.5])
+        let expected = Tensor.concat([
+            x.slice(axis: 0, range: 0..<1), x.slice(axis: 0, range: 1..<2) + y.slice(axis: 0, range: 0..<1) * 2,
+            x.slice(axis: 0, range: 2..<4), x.slice(axis: 0, range: 4..<5) + y.slice(axis: 0, range: 1..<2) * 0.5,
+        ], axis: 0)
+        #expect(isClose(out, expected, atol: 1e-6, rtol: 1e-6))
+        let r = checkGradients([Tensor.normal([4, 2, 3], using: &g), Tensor.normal([3, 2, 3], using: &g)]) {
+            $0[0].addingScaledSamples($0[1], samples: [0, 2, 3], factors: [1.5, 0, -2])
+        }
+        #expect(r.passed, "\(r)")
+    }
+
+    /// `DropPath.add(to:_:)` runs the branch on the kept samples only; values, parameter gradients
+    /// and the generator's state equal those of `residual + dropPath(branch(residual))`.
+    @Test func dropPathAddSkipsDroppedSamplesExactly() {
+        var g = RandomGenerator(seed: 50)
+        let linear = Linear(inFeatures: 6, outFeatures: 6, using: &g)
+        let x = Tensor.normal([16, 3, 6], using: &g), weights = Tensor.normal([16, 3, 6], using: &g)
+        func run(_ f: (DropPath) -> Tensor) -> (Tensor, Tensor, UInt64) {
+            let path = DropPath(probability: 0.5, generator: RandomGenerator(seed: 51))
+            linear.zeroGrad()
+            let y = f(path)
+            (y * weights).sum().backward()
+            return (y.detached(), linear.weight.grad!, path.generator.next())
+        }
+        let (y, grad, next) = run { path in path.add(to: x) { linear($0) } }
+        let (expected, expectedGrad, expectedNext) = run { path in x + path(linear(x)) }
+        #expect(isClose(y, expected, atol: 1e-6, rtol: 1e-6) && next == expectedNext)
+        #expect(isClose(grad, expectedGrad, atol: 1e-5, rtol: 1e-5))
+        // The mask dropped some samples and kept others, so the skipping path ran.
+        let kept = (0..<16).filter { s in y.slice(axis: 0, range: s..<(s + 1)) != x.slice(axis: 0, range: s..<(s + 1)) }
+        #expect(kept.count > 0 && kept.count < 16)
+        let path = DropPath(probability: 0.5)
+        path.eval()
+        #expect(isClose(path.add(to: x) { linear($0) }, x + linear(x), atol: 1e-6, rtol: 1e-6))
+    }
+
     // MARK: Conv2d
 
     /// Direct seven-loop convolution, the definition the fast paths must reproduce.

@@ -70,4 +70,74 @@ struct BlockTests {
             "norm2.weight", "norm2.bias", "mlp.fc1.weight", "mlp.fc1.bias", "mlp.fc2.weight", "mlp.fc2.bias",
         ])
     }
+
+    /// A token mixer that is plain attention but not ``Attention``, so a block takes the path
+    /// spelled with slices and concatenations.
+    final class OpaqueMixer: Module, TokenMixer {
+        let inner: Attention
+        init(_ inner: Attention) {
+            self.inner = inner
+            super.init()
+        }
+        func callAsFunction(_ x: Tensor, layout: TokenLayout) -> Tensor { inner(x) }
+    }
+
+    @Test func dividedBlockReadsTokensInPlaceExactlyAsTheSlicedReference() {
+        var g = RandomGenerator(seed: 6)
+        let (dim, heads) = (12, 3)
+        let spatial = Attention(dim: dim, heads: heads, using: &g), temporal = Attention(dim: dim, heads: heads, using: &g)
+        let fc = Linear(inFeatures: dim, outFeatures: dim, using: &g)
+        let mlp = Mlp(inFeatures: dim, hiddenFeatures: 2 * dim, using: &g)
+        let (n1, tn1, n2) = (LayerNorm(dim), LayerNorm(dim), LayerNorm(dim))
+        func block(_ s: any TokenMixer, _ t: any TokenMixer) -> DividedSpaceTimeBlock {
+            DividedSpaceTimeBlock(norm1: n1, attn: s, temporalNorm1: tn1, temporalAttn: t, temporalFc: fc, norm2: n2,
+                                  mlp: mlp, dropPath: 0.4)
+        }
+        let inPlace = block(spatial, temporal), sliced = block(OpaqueMixer(spatial), OpaqueMixer(temporal))
+        let layout = TokenLayout(frames: 3, gridHeight: 2, gridWidth: 2, classTokens: 1)
+        let x = Tensor.normal([5, layout.length, dim], using: &g)
+        let weights = Tensor.normal([5, layout.length, dim], using: &g)
+        func run(_ b: DividedSpaceTimeBlock) -> (Tensor, [Tensor]) {
+            b.dropPath.generator = RandomGenerator(seed: 9)
+            b.train()
+            b.zeroGrad()
+            let y = b(x, layout: layout)
+            (y * weights).sum().backward()
+            return (y.detached(), b.namedParameters().map { $0.1.grad! })
+        }
+        let (y, grads) = run(inPlace)
+        let (expected, expectedGrads) = run(sliced)
+        #expect(isClose(y, expected, atol: 1e-5), "max diff \(maxAbsDifference(y, expected))")
+        for (a, e) in zip(grads, expectedGrads) { #expect(isClose(a, e, atol: 1e-4), "max diff \(maxAbsDifference(a, e))") }
+    }
+
+    /// The last block's class-token-only path and TimeSformer's class embedding against the full
+    /// computation, in training mode with drop-path: values, parameter gradients and generator state.
+    @Test func classTokenPathsEqualTheFullComputation() {
+        func model() -> TimeSformer {
+            var g = RandomGenerator(seed: 30)
+            let m = TimeSformer(TransformerConfig(embedDim: 12, depth: 2, numHeads: 3, patchSize: 4, numFrames: 3,
+                                                  imgSize: 8, numClasses: 5, dropPathRate: 0.5), using: &g)
+            m.train()
+            return m
+        }
+        var g = RandomGenerator(seed: 31)
+        let clip = Tensor.normal([6, 3, 3, 8, 8], using: &g)
+        let labels = [0, 1, 2, 3, 4, 0]
+        let (fast, full) = (model(), model())
+        // Non-zero temporal_fc so every branch reaches the class token.
+        for m in [fast, full] {
+            var h = RandomGenerator(seed: 32)
+            for block in m.blocks { block.temporalFc.weight.update { p in for i in p.indices { p[i] = h.nextUniform() - 0.5 } } }
+        }
+        let lossFast = crossEntropy(logits: fast(clip), labels: labels)
+        let lossFull = crossEntropy(logits: full.head(full.features(clip).cls), labels: labels)
+        #expect(Swift.abs(lossFast.item - lossFull.item) < 1e-5)
+        lossFast.backward()
+        lossFull.backward()
+        for ((key, a), (_, e)) in zip(fast.namedParameters(), full.namedParameters()) {
+            #expect(isClose(a.grad!, e.grad!, atol: 1e-5, rtol: 1e-4), "\(key): max diff \(maxAbsDifference(a.grad!, e.grad!))")
+        }
+        #expect(fast.randomLayerStates() == full.randomLayerStates())
+    }
 }

@@ -167,7 +167,8 @@ extension Tensor {
         precondition(shape == other.shape, "backward: gradient of shape \(other.shape) for value of shape \(shape)")
         storage.withUnsafeMutableBufferPointer { r in
             other.storage.withUnsafeBufferPointer { o in
-                for i in 0..<r.count { r[i] += o[i] }
+                guard let target = r.baseAddress, let source = o.baseAddress else { return }
+                Kernels.forChunks(r.count) { start, n in Kernels.table.accumulate(target + start, source + start, n) }
             }
         }
     }

@@ -7,8 +7,9 @@ import _CBLAS
 /// One budget exists per process (default: every core). OpenBLAS itself always runs on one thread:
 /// large products are split into row or column blocks over the same worker threads as every other
 /// kernel. OpenBLAS's own pool spins (`sched_yield`) between calls, which on a two-core machine took
-/// a fifth of a training step away from the kernels running in between. Data loading should draw
-/// its workers from the same figure.
+/// a fifth of a training step away from the kernels running in between; TensorCore's workers spin
+/// only for a millisecond after a region, with the CPU's pause hint, and then sleep. Data loading
+/// should draw its workers from the same figure.
 public enum ComputeContext {
     private static let budget = Atomic<Int>(0)
 
@@ -50,6 +51,12 @@ public enum ComputeContext {
     /// Whether the calling thread is running a chunk of a ``parallelFor(_:minimumChunk:_:)`` region.
     static var isInsideParallelRegion: Bool { pthread_getspecific(regionKey) != nil }
 
+    /// Marks (or unmarks) the calling thread as running inside a parallel region, so that a nested
+    /// region runs inline.
+    static func markInsideParallelRegion(_ inside: Bool) {
+        pthread_setspecific(regionKey, inside ? UnsafeRawPointer(bitPattern: 1) : nil)
+    }
+
     /// Marks the threads running parallel chunks, so that a nested region runs inline.
     private static let regionKey: pthread_key_t = {
         var key = pthread_key_t()
@@ -60,7 +67,9 @@ public enum ComputeContext {
     /// Runs `body` over `0..<count` split into contiguous chunks on up to ``threadCount`` threads.
     ///
     /// Work smaller than `minimumChunk` items per thread runs on the calling thread, and so does a
-    /// region opened from inside another one: the budget is never exceeded by nesting.
+    /// region opened from inside another one: the budget is never exceeded by nesting. The chunks
+    /// run on TensorCore's own worker threads (see `WorkerPool`); a region opened while another
+    /// thread's region is running there goes to Dispatch's thread pool instead.
     public static func parallelFor(
         _ count: Int, minimumChunk: Int = 1, _ body: (Range<Int>) -> Void
     ) {
@@ -70,17 +79,22 @@ public enum ComputeContext {
             body(0..<count)
             return
         }
-        let key = regionKey
-        withoutActuallyEscaping(body) { escaping in
+        let chunk = { (t: Int) in
+            let lo = count * t / threads
+            let hi = count * (t + 1) / threads
+            if lo < hi { body(lo..<hi) }
+        }
+        markInsideParallelRegion(true)
+        let ran = WorkerPool.shared.run(threads, chunk)
+        markInsideParallelRegion(false)
+        if ran { return }
+        withoutActuallyEscaping(chunk) { escaping in
             // The chunks are disjoint and the call returns only when all have run.
-            nonisolated(unsafe) let chunk = escaping
+            nonisolated(unsafe) let run = escaping
             DispatchQueue.concurrentPerform(iterations: threads) { t in
-                let lo = count * t / threads
-                let hi = count * (t + 1) / threads
-                guard lo < hi else { return }
-                pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1))
-                chunk(lo..<hi)
-                pthread_setspecific(key, nil)
+                markInsideParallelRegion(true)
+                run(t)
+                markInsideParallelRegion(false)
             }
         }
     }

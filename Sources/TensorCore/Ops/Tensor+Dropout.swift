@@ -37,14 +37,23 @@ extension Tensor {
         precondition(rank >= 1, "dropPath: needs rank ≥ 1, got shape \(shape)")
         precondition(p >= 0 && p <= 1, "dropPath: probability \(p) outside [0, 1] for shape \(shape)")
         guard training, p > 0 else { return self }
-        // timm divides by keep_prob only when it is positive: with p == 1 every sample is zero.
-        let scale: Float = p < 1 ? 1 / (1 - p) : 0
-        var factors = [Float](repeating: 0, count: shape[0])
-        for s in factors.indices { factors[s] = generator.nextUniform() >= p ? scale : 0 }
+        let factors = Tensor.dropPathFactors(samples: shape[0], probability: p, using: &generator)
         let value = Tensor.scaleSamples(self, by: factors)
         return Tensor.record("dropPath", value, inputs: [self]) { _ in
             { g in [Tensor.scaleSamples(g, by: factors)] }
         }
+    }
+
+    /// The factor of each of `samples` samples under stochastic depth with drop probability `p`:
+    /// `1/(1 − p)` for a kept sample, 0 for a dropped one; one value drawn per sample, as
+    /// ``dropPath(probability:training:using:)`` draws them.
+    public static func dropPathFactors(
+        samples: Int, probability p: Float, using generator: inout RandomGenerator
+    ) -> [Float] {
+        precondition(p >= 0 && p <= 1, "dropPathFactors: probability \(p) outside [0, 1]")
+        // timm divides by keep_prob only when it is positive: with p == 1 every sample is zero.
+        let scale: Float = p < 1 ? 1 / (1 - p) : 0
+        return (0..<samples).map { _ in generator.nextUniform() >= p ? scale : 0 }
     }
 
     private static var inverse2Pow24: Float { 1.0 / 16_777_216.0 }
@@ -78,13 +87,19 @@ extension Tensor {
     }
 
     /// Multiplies every element of sample `s` (the block at index `s` of axis 0) by `factors[s]`.
-    private static func scaleSamples(_ x: Tensor, by factors: [Float]) -> Tensor {
+    static func scaleSamples(_ x: Tensor, by factors: [Float]) -> Tensor {
         let per = factors.isEmpty ? 0 : x.count / factors.count
         return Tensor(shape: x.shape) { out in
             x.storage.withUnsafeBufferPointer { px in
-                for (s, f) in factors.enumerated() {
-                    let base = s * per
-                    for j in 0..<per { out[base + j] = px[base + j] * f }
+                guard per > 0, let src = px.baseAddress, let dst = out.baseAddress else { return }
+                Kernels.forChunks(out.count) { start, n in
+                    // A chunk may span several samples: scale each piece by its own factor.
+                    var i = start
+                    while i < start + n {
+                        let s = i / per, end = Swift.min(start + n, (s + 1) * per)
+                        Kernels.table.scale(src + i, factors[s], dst + i, end - i)
+                        i = end
+                    }
                 }
             }
         }

@@ -30,26 +30,12 @@ extension Tensor {
                     withOptionalPointer(bias) { pb in
                         mean.withUnsafeMutableBufferPointer { pm in
                             rstd.withUnsafeMutableBufferPointer { pr in
-                                guard let src = px.baseAddress, let dst = out.baseAddress else { return }
+                                guard rows > 0, let src = px.baseAddress, let dst = out.baseAddress else { return }
                                 let (meanOut, rstdOut) = (pm.baseAddress!, pr.baseAddress!)
                                 ComputeContext.parallelFor(rows, minimumChunk: layerNormRowsPerChunk(d)) { range in
-                                    for r in range {
-                                        let xr = src + r * d, yr = dst + r * d
-                                        // Two passes over a row that sits in L1: the centred variance
-                                        // stays accurate when the mean is large.
-                                        let mu = FastMath.sum(xr, d) / Float(d)
-                                        for j in 0..<d { yr[j] = xr[j] - mu }
-                                        let v = FastMath.dot(yr, yr, d)
-                                        let rs = 1 / (v / Float(d) + epsilon).squareRoot()
-                                        meanOut[r] = mu
-                                        rstdOut[r] = rs
-                                        switch (pw, pb) {
-                                        case let (w?, b?): for j in 0..<d { yr[j] = yr[j] * rs * w[j] + b[j] }
-                                        case let (w?, nil): for j in 0..<d { yr[j] = yr[j] * rs * w[j] }
-                                        case let (nil, b?): for j in 0..<d { yr[j] = yr[j] * rs + b[j] }
-                                        case (nil, nil): for j in 0..<d { yr[j] *= rs }
-                                        }
-                                    }
+                                    let r = range.lowerBound
+                                    Kernels.table.layer_norm_rows(src + r * d, pw, pb, dst + r * d, meanOut + r,
+                                                                  rstdOut + r, range.count, d, epsilon)
                                 }
                             }
                         }
@@ -97,7 +83,7 @@ extension Tensor {
         let chunks = Swift.max(1, Swift.min(ComputeContext.threadCount, rows / layerNormRowsPerChunk(d)))
         let needParams = needWeight || needBias
         var partials = [Float](repeating: 0, count: needParams ? 2 * chunks * d : 0)
-        var gx = needX ? [Float](repeating: 0, count: rows * d) : []
+        var gx = needX ? [Float](unsafeUninitializedCapacity: rows * d) { _, n in n = rows * d } : []
         g.storage.withUnsafeBufferPointer { pg in
             x.storage.withUnsafeBufferPointer { px in
                 withOptionalPointer(weight) { pw in
@@ -105,39 +91,18 @@ extension Tensor {
                         rstd.withUnsafeBufferPointer { pr in
                             partials.withUnsafeMutableBufferPointer { pp in
                                 gx.withUnsafeMutableBufferPointer { pdx in
-                                    guard let gp = pg.baseAddress, let xp = px.baseAddress else { return }
+                                    guard rows > 0, let gp = pg.baseAddress, let xp = px.baseAddress else { return }
                                     // An empty array may still have a base address: decide by the flags.
                                     let dxp = needX ? pdx.baseAddress : nil
                                     let pap = needParams ? pp.baseAddress : nil
                                     ComputeContext.parallelFor(chunks) { chunkRange in
-                                        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * d)
-                                        defer { scratch.deallocate() }
-                                        let (scaled, xhat) = (scratch, scratch + d)
                                         for c in chunkRange {
                                             let dw = pap.map { $0 + 2 * c * d }, db = dw.map { $0 + d }
-                                            for r in (rows * c / chunks)..<(rows * (c + 1) / chunks) {
-                                                let (gr, xr) = (gp + r * d, xp + r * d)
-                                                let (mu, rs) = (pm[r], pr[r])
-                                                for j in 0..<d { xhat[j] = (xr[j] - mu) * rs }
-                                                if let dw, let db {
-                                                    for j in 0..<d {
-                                                        dw[j] += gr[j] * xhat[j]
-                                                        db[j] += gr[j]
-                                                    }
-                                                }
-                                                guard let dxp else { continue }
-                                                if let pw {
-                                                    for j in 0..<d { scaled[j] = gr[j] * pw[j] }
-                                                } else {
-                                                    scaled.update(from: gr, count: d)
-                                                }
-                                                let meanG = FastMath.sum(scaled, d) / Float(d)
-                                                let meanGX = FastMath.dot(scaled, xhat, d) / Float(d)
-                                                let dxr = dxp + r * d
-                                                for j in 0..<d {
-                                                    dxr[j] = rs * (scaled[j] - meanG - xhat[j] * meanGX)
-                                                }
-                                            }
+                                            let lo = rows * c / chunks, hi = rows * (c + 1) / chunks
+                                            Kernels.table.layer_norm_backward_rows(
+                                                gp + lo * d, xp + lo * d, pw, pm.baseAddress! + lo,
+                                                pr.baseAddress! + lo, dxp.map { $0 + lo * d },
+                                                needWeight ? dw : nil, needBias ? db : nil, hi - lo, d)
                                         }
                                     }
                                 }

@@ -149,7 +149,7 @@ extension Tensor {
 }
 
 /// The storage of `t` as a pointer, or `nil` without a tensor.
-private func withOptionalStorage<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+func withOptionalStorage<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
     guard let t else { return body(nil) }
     return t.storage.withUnsafeBufferPointer { body($0.baseAddress) }
 }

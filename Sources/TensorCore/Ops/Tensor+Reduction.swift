@@ -29,7 +29,7 @@ extension Tensor {
 
     /// Sums one axis without recording; keeps a size-1 dimension there.
     ///
-    /// Rows are added into the output eight lanes at a time, the columns split over the compute
+    /// Rows are added into the output a vector at a time, the columns split over the compute
     /// threads: bias gradients (`[tokens, C]` summed over tokens) took 3% of a training step as a
     /// scalar loop.
     private func sumAxisRaw(_ axis: Int) -> Tensor {
@@ -38,39 +38,23 @@ extension Tensor {
         outShape[axis] = 1
         return Tensor(shape: outShape) { out in
             storage.withUnsafeBufferPointer { p in
-                guard let src = p.baseAddress, let dst = out.baseAddress else { return }
+                guard let src = p.baseAddress, let dst = out.baseAddress, out.count > 0 else { return }
                 if inner == 1 {
-                    for o in 0..<outer { dst[o] = FastMath.sum(src + o * n, n) }
+                    ComputeContext.parallelFor(outer, minimumChunk: Swift.max(1, 32_768 / Swift.max(1, n))) { range in
+                        for o in range { dst[o] = Kernels.table.sum(src + o * n, n) }
+                    }
                     return
                 }
-                let blocks = (inner + 7) / 8
+                // Column blocks of 64 keep whole vectors of every instruction set.
+                let blocks = (inner + 63) / 64
                 for o in 0..<outer {
                     let base = src + o * n * inner, target = dst + o * inner
-                    ComputeContext.parallelFor(blocks, minimumChunk: Swift.max(1, 32_768 / Swift.max(1, n * 8))) { range in
-                        let lo = range.lowerBound * 8, hi = Swift.min(inner, range.upperBound * 8)
-                        Tensor.addRows(base + lo, rows: n, stride: inner, width: hi - lo, into: target + lo)
+                    ComputeContext.parallelFor(blocks, minimumChunk: Swift.max(1, 32_768 / Swift.max(1, n * 64))) { range in
+                        let lo = range.lowerBound * 64, hi = Swift.min(inner, range.upperBound * 64)
+                        Kernels.table.sum_rows(base + lo, n, inner, hi - lo, target + lo)
                     }
                 }
             }
-        }
-    }
-
-    /// `out[i] = Σ_j x[j·stride + i]` for `i < width`.
-    private static func addRows(
-        _ x: UnsafePointer<Float>, rows: Int, stride: Int, width: Int, into out: UnsafeMutablePointer<Float>
-    ) {
-        var i = 0
-        while i + 8 <= width {
-            var acc = SIMD8<Float>()
-            for j in 0..<rows { acc += UnsafeRawPointer(x + j * stride + i).loadUnaligned(as: SIMD8<Float>.self) }
-            UnsafeMutableRawPointer(out + i).storeBytes(of: acc, as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < width {
-            var acc: Float = 0
-            for j in 0..<rows { acc += x[j * stride + i] }
-            out[i] = acc
-            i += 1
         }
     }
 

@@ -54,7 +54,10 @@ extension Tensor {
     func placedRaw(in outShape: [Int], at origin: [Int], fill: Float = 0) -> Tensor {
         let extent = shape
         return Tensor(shape: outShape) { out in
-            out.initialize(repeating: fill)
+            guard let base = out.baseAddress else { return }
+            Kernels.forChunks(out.count, grain: 1 << 16) { start, n in
+                (base + start).initialize(repeating: fill, count: n)
+            }
             guard count > 0 else { return }
             storage.withUnsafeBufferPointer { p in
                 Tensor.copyBox(p.baseAddress!, shape: extent,
@@ -86,26 +89,44 @@ extension Tensor {
         }
         let run = extent[k] * inner
         let ss = strides(of: srcShape), ds = strides(of: dstShape)
-        var s = 0, d = 0
+        var s0 = 0, d0 = 0
         for axis in 0..<rank {
-            s += srcOrigin[axis] * ss[axis]
-            d += dstOrigin[axis] * ds[axis]
+            s0 += srcOrigin[axis] * ss[axis]
+            d0 += dstOrigin[axis] * ds[axis]
         }
-        var index = [Int](repeating: 0, count: k)
-        while true {
-            (dst + d).update(from: src + s, count: run)
-            var axis = k - 1
-            while axis >= 0 {
-                index[axis] += 1
-                s += ss[axis]
-                d += ds[axis]
-                if index[axis] < extent[axis] { break }
-                s -= ss[axis] * extent[axis]
-                d -= ds[axis] * extent[axis]
-                index[axis] = 0
-                axis -= 1
+        let runs = extent[..<k].reduce(1, *)
+        // Activation-sized boxes (a slice or a concat of token blocks) are split over the compute
+        // threads, by runs or, for a single run, by pieces of it.
+        if runs == 1 {
+            Kernels.forChunks(run, grain: 1 << 16) { start, n in
+                (dst + d0 + start).update(from: src + s0 + start, count: n)
             }
-            if axis < 0 { return }
+            return
+        }
+        ComputeContext.parallelFor(runs, minimumChunk: Swift.max(1, (1 << 16) / run)) { range in
+            // The offsets of the first run of the chunk, then an odometer over the axes before k.
+            var index = [Int](repeating: 0, count: k)
+            var rest = range.lowerBound, s = s0, d = d0
+            for axis in stride(from: k - 1, through: 0, by: -1) {
+                index[axis] = rest % extent[axis]
+                rest /= extent[axis]
+                s += index[axis] * ss[axis]
+                d += index[axis] * ds[axis]
+            }
+            for _ in range {
+                (dst + d).update(from: src + s, count: run)
+                var axis = k - 1
+                while axis >= 0 {
+                    index[axis] += 1
+                    s += ss[axis]
+                    d += ds[axis]
+                    if index[axis] < extent[axis] { break }
+                    s -= ss[axis] * extent[axis]
+                    d -= ds[axis] * extent[axis]
+                    index[axis] = 0
+                    axis -= 1
+                }
+            }
         }
     }
 }

@@ -84,7 +84,7 @@ public struct Evaluator: Sendable {
                         for start in stride(from: 0, to: rows.count, by: c.maxClipsPerForward) {
                             let end = min(start + c.maxClipsPerForward, rows.count)
                             let chunk = start == 0 && end == rows.count ? view : view.slice(axis: 0, range: start..<end)
-                            let cls = model.features(chunk).cls
+                            let cls = model.classEmbedding(chunk)
                             let out = kind == .logits ? model.head(cls) : cls
                             if accumulator == nil { accumulator = ViewAccumulator(videoCount: dataset.count, width: out.shape[1]) }
                             accumulator!.add(out, videos: Array(videos[start..<end]))

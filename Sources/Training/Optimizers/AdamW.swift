@@ -1,5 +1,6 @@
 import Foundation
 import TensorCore
+import _CKernels
 
 /// Adam with decoupled weight decay, with exactly the arithmetic of PyTorch's `torch.optim.AdamW`
 /// (single-tensor implementation), including `amsgrad`.
@@ -55,33 +56,25 @@ public final class AdamW: Optimizer {
 
     private func update(_ parameter: Parameter, grad: Tensor, slot: ParameterSlot, lr: Double, weightDecay: Double) {
         let t = Double(slot.step)
-        let decay = Float(1 - lr * weightDecay)
-        let stepSize = Float(lr / (1 - pow(betas.0, t)))
-        let correction2Sqrt = Float(pow(1 - pow(betas.1, t), 0.5))
-        let w1 = Float(1 - betas.0), b2 = Float(betas.1), w2 = Float(1 - betas.1)
-        let eps = Float(epsilon)
-        let applyDecay = weightDecay != 0
-        let amsgrad = self.amsgrad
+        var coefficients = vssl_adamw_coefficients(
+            decay: Float(1 - lr * weightDecay), apply_decay: weightDecay != 0 ? 1 : 0,
+            w1: Float(1 - betas.0), b2: Float(betas.1), w2: Float(1 - betas.1),
+            step_size: Float(lr / (1 - pow(betas.0, t))), correction2_sqrt: Float(pow(1 - pow(betas.1, t), 0.5)),
+            epsilon: Float(epsilon))
+        let kernel = vssl_active_kernels().pointee.adamw
         let n = parameter.value.count
         grad.withUnsafeBufferPointer { g in
             slot.withBuffer("exp_avg", count: n) { m in
                 slot.withBuffer("exp_avg_sq", count: n) { v in
                     withMaximum(slot, count: n) { vMax in
                         parameter.update { p in
-                            let p = p
-                            ComputeContext.parallelFor(n, minimumChunk: 1 << 15) { range in
-                                for i in range {
-                                    if applyDecay { p[i] *= decay }
-                                    // PyTorch's lerp_ and addcmul_ kernels use fused multiply-adds.
-                                    m[i] = m[i].addingProduct(w1, g[i] - m[i])
-                                    v[i] = (v[i] * b2).addingProduct(w2 * g[i], g[i])
-                                    var second = v[i]
-                                    if amsgrad, let vMax {
-                                        vMax[i] = Swift.max(vMax[i], v[i])
-                                        second = vMax[i]
-                                    }
-                                    let denominator = second.squareRoot() / correction2Sqrt + eps
-                                    p[i] = p[i] + -stepSize * m[i] / denominator
+                            guard let pp = p.baseAddress, let gp = g.baseAddress, let mp = m.baseAddress,
+                                  let vp = v.baseAddress else { return }
+                            let vMaxp = vMax?.baseAddress
+                            withUnsafePointer(to: &coefficients) { c in
+                                ComputeContext.parallelFor(n, minimumChunk: 1 << 15) { range in
+                                    let i = range.lowerBound
+                                    kernel(c, pp + i, gp + i, mp + i, vp + i, vMaxp.map { $0 + i }, range.count)
                                 }
                             }
                         }

@@ -22,14 +22,21 @@ public protocol VideoBackbone: Module {
     /// flow heads read.
     func features(_ clip: Tensor) -> (cls: Tensor, tokens: Tensor)
 
+    /// The class embedding `[B, C]` alone, `features(clip).cls`; a backbone may skip the work that
+    /// only the patch tokens' outputs need (the default computes ``features(_:)``).
+    func classEmbedding(_ clip: Tensor) -> Tensor
+
     /// Class logits `[B, K]` from the class embedding `[B, C]`; the identity when the model has no
     /// classifier (`numClasses == 0`).
     func head(_ cls: Tensor) -> Tensor
 }
 
 extension VideoBackbone {
-    /// Class logits `[B, K]` of a clip `[B, T, 3, H, W]`: `head(features(clip).cls)`.
-    public func callAsFunction(_ clip: Tensor) -> Tensor { head(features(clip).cls) }
+    /// `features(clip).cls`.
+    public func classEmbedding(_ clip: Tensor) -> Tensor { features(clip).cls }
+
+    /// Class logits `[B, K]` of a clip `[B, T, 3, H, W]`: `head(classEmbedding(clip))`.
+    public func callAsFunction(_ clip: Tensor) -> Tensor { head(classEmbedding(clip)) }
 }
 
 /// Shape checks shared by the backbones.

@@ -43,8 +43,9 @@ public final class Block: Module {
 
     /// Applies the block to tokens `[B, L, C]` laid out as `layout`.
     public func callAsFunction(_ x: Tensor, layout: TokenLayout) -> Tensor {
-        let x = x + dropPath(attn(norm1(x), layout: layout))
-        return x + dropPath(mlp(norm2(x)))
+        // Each sample attends within itself, so dropped samples' branches are skipped (DropPath.add).
+        let x = dropPath.add(to: x) { attn(norm1($0), layout: layout) }
+        return dropPath.add(to: x) { mlp(norm2($0)) }
     }
 }
 

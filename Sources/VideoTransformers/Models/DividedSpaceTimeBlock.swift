@@ -63,10 +63,68 @@ public final class DividedSpaceTimeBlock: Module {
     }
 
     /// Applies the block to `x` `[B, 1 + T·N, C]` laid out as `layout` (one class token).
+    ///
+    /// With plain ``Attention`` in both places, the tokens stay in one `[B, 1 + T·N, C]` tensor
+    /// throughout: the attentions read their sequences from it (``Tensor/temporalAttention(qkv:frames:heads:scale:)``,
+    /// ``Tensor/spatialAttention(qkv:frames:heads:scale:)``) and the residuals are added in place of
+    /// the slices and concatenations of the reference, which other token mixers still take.
     public func callAsFunction(_ x: Tensor, layout: TokenLayout) -> Tensor {
         let (t, n) = (layout.frames, layout.patchesPerFrame)
         precondition(x.rank == 3 && layout.classTokens == 1 && x.shape[1] == layout.length,
                      "DividedSpaceTimeBlock: tokens \(x.shape) do not match 1 class token + \(t) frames × \(n) patches")
+        guard let spatialAttention = attn as? Attention, let temporalAttention = temporalAttn as? Attention else {
+            return sliced(x, layout: layout)
+        }
+        let b = x.shape[0]
+        // Temporal: the class token's row of the projections is computed and left unused.
+        let heads = Tensor.temporalAttention(
+            qkv: temporalAttention.qkv(temporalNorm1(x)), frames: t, heads: temporalAttention.heads,
+            scale: temporalAttention.scale)
+        let x1 = x.addingTokens(projectTemporal(heads, through: temporalAttention.proj, b: b, t: t, n: n),
+                                afterLeading: 1)
+
+        // Spatial: every frame attends with the one class token; its outputs are averaged back.
+        let spatial = spatialAttention.proj(Tensor.spatialAttention(
+            qkv: spatialAttention.qkv(norm1(x1)), frames: t, heads: spatialAttention.heads,
+            scale: spatialAttention.scale))
+        let x2 = x1.addingFrameResidual(spatial, dropPathProbability: dropPath.probability,
+                                        training: dropPath.isTraining, using: &dropPath.generator)
+        return dropPath.add(to: x2) { mlp(norm2($0)) }
+    }
+
+    /// The class token's row `[B, 1, C]` of ``callAsFunction(_:layout:)``, without the work only the
+    /// patches' outputs need: their spatial queries and projections, and their MLP.
+    ///
+    /// A model whose output is its class embedding calls this for its last block. The temporal
+    /// branch and the spatial keys and values still see every token; the drop-path generator makes
+    /// the same draws. Values and gradients are those of the full block's class row (up to rounding).
+    public func classToken(_ x: Tensor, layout: TokenLayout) -> Tensor {
+        let (t, n) = (layout.frames, layout.patchesPerFrame)
+        precondition(x.rank == 3 && layout.classTokens == 1 && x.shape[1] == layout.length,
+                     "DividedSpaceTimeBlock: tokens \(x.shape) do not match 1 class token + \(t) frames × \(n) patches")
+        guard let spatialAttention = attn as? Attention, let temporalAttention = temporalAttn as? Attention else {
+            return callAsFunction(x, layout: layout).slice(axis: 1, range: 0..<1)
+        }
+        let (b, c) = (x.shape[0], x.shape[2])
+        let heads = Tensor.temporalAttention(
+            qkv: temporalAttention.qkv(temporalNorm1(x)), frames: t, heads: temporalAttention.heads,
+            scale: temporalAttention.scale)
+        let x1 = x.addingTokens(projectTemporal(heads, through: temporalAttention.proj, b: b, t: t, n: n),
+                                afterLeading: 1)
+        // Each frame's view of the class token, under the per-frame drop-path, averaged over the frames.
+        let perFrame = spatialAttention.proj(Tensor.spatialAttentionOfClassToken(
+            qkv: spatialAttention.qkv(norm1(x1)), frames: t, heads: spatialAttention.heads,
+            scale: spatialAttention.scale))
+        let dropped = perFrame.reshaped([b * t, 1, c]).dropPath(
+            probability: dropPath.probability, training: dropPath.isTraining, using: &dropPath.generator)
+        let cls = x1.slice(axis: 1, range: 0..<1) + dropped.reshaped([b, t, c]).mean(axis: 1, keepDims: true)
+        return dropPath.add(to: cls) { mlp(norm2($0)) }
+    }
+
+    /// The block as the reference spells it, for token mixers other than ``Attention``: the class
+    /// token is copied in front of every frame and the tokens are sliced and concatenated back.
+    private func sliced(_ x: Tensor, layout: TokenLayout) -> Tensor {
+        let (t, n) = (layout.frames, layout.patchesPerFrame)
         let (b, c) = (x.shape[0], x.shape[2])
         let cls = x.slice(axis: 1, range: 0..<1)
         let patches = x.slice(axis: 1, range: 1..<(1 + t * n))
@@ -82,7 +140,41 @@ public final class DividedSpaceTimeBlock: Module {
         let patchResidual = spatial.slice(axis: 2, range: 1..<(1 + n)).reshaped([b, t * n, c])
         let x1 = Tensor.concat([cls + clsResidual, p1 + patchResidual], axis: 1)
 
-        return x1 + dropPath(mlp(norm2(x1)))
+        return dropPath.add(to: x1) { mlp(norm2($0)) }
+    }
+
+    /// `temporal_fc(DropPath(proj(heads)))` on `heads` `[B, T·N, C]`, with the two projections applied
+    /// as one.
+    ///
+    /// Nothing nonlinear sits between `proj` and `temporal_fc`: the drop-path mask `m` scales whole
+    /// rows, so `temporal_fc(m ⊙ proj(a)) = m ⊙ (a·(W_fc·W_proj)ᵀ + W_fc·b_proj) + b_fc`. The C × C
+    /// weight product costs C³ multiply-adds per call, against the T·N·B·C² of the product it saves
+    /// (forward and both gradients). Gradients reach all four parameters through that product; values
+    /// differ from the two-step form only by rounding.
+    private func projectTemporal(_ heads: Tensor, through proj: Linear, b: Int, t: Int, n: Int) -> Tensor {
+        let weight = Tensor.matmul(temporalFc.weight.value, proj.weight.value)
+        let shift = proj.bias.map { Tensor.linear($0.value.reshaped([1, -1]), weight: temporalFc.weight.value).reshaped([-1]) }
+        guard dropPath.isTraining && dropPath.probability > 0 else {
+            let bias: Tensor? = switch (shift, temporalFc.bias?.value) {
+            case let (s?, f?): s + f
+            case let (s, f): s ?? f
+            }
+            return Tensor.linear(heads, weight: weight, bias: bias)
+        }
+        let masked = maskTemporal(Tensor.linear(heads, weight: weight, bias: shift), b: b, t: t, n: n)
+        return temporalFc.bias.map { masked + $0.value } ?? masked
+    }
+
+    /// The temporal branch's drop-path on `mixed` `[B, T·N, C]`: one sample per (clip, patch
+    /// position), drawn exactly as on the reference's `[(B N), T, C]`, applied by broadcasting.
+    private func maskTemporal(_ mixed: Tensor, b: Int, t: Int, n: Int) -> Tensor {
+        guard dropPath.isTraining && dropPath.probability > 0 else { return mixed }
+        let c = mixed.shape[2]
+        let mask = Tensor(ones: [b * n, 1]).dropPath(probability: dropPath.probability, training: true,
+                                                     using: &dropPath.generator)
+        // Spread over the channels first, so the product runs over contiguous rows of N·C.
+        let rows = mask.reshaped([b, 1, n, 1]).broadcast(to: [b, 1, n, c]).reshaped([b, 1, n * c])
+        return (mixed.reshaped([b, t, n * c]) * rows).reshaped([b, t * n, c])
     }
 
     /// `temporal_fc(DropPath(temporal_attn(temporal_norm1(·))))` on patches `[B, T·N, C]`, where the
@@ -100,14 +192,7 @@ public final class DividedSpaceTimeBlock: Module {
             let temporal = temporalFc(dropPath(temporalAttn(temporalNorm1(byPosition), layout: timeLayout)))
             return temporal.reshaped([b, n, t, c]).permuted([0, 2, 1, 3]).reshaped([b, t * n, c])
         }
-        var mixed = attention(temporalNorm1(patches).reshaped([b, t, n, c]), sequenceAxis: 1)
-        if dropPath.isTraining && dropPath.probability > 0 {
-            let mask = Tensor(ones: [b * n, 1]).dropPath(probability: dropPath.probability, training: true,
-                                                         using: &dropPath.generator)
-            // Spread over the channels first, so the product runs over contiguous rows of T·N·C.
-            let rows = mask.reshaped([b, 1, n, 1]).broadcast(to: [b, 1, n, c]).reshaped([b, 1, n * c])
-            mixed = (mixed.reshaped([b, t, n * c]) * rows).reshaped([b, t, n, c])
-        }
-        return temporalFc(mixed.reshaped([b, t * n, c]))
+        let mixed = attention(temporalNorm1(patches).reshaped([b, t, n, c]), sequenceAxis: 1)
+        return temporalFc(maskTemporal(mixed.reshaped([b, t * n, c]), b: b, t: t, n: n))
     }
 }

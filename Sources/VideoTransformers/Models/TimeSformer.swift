@@ -77,6 +77,19 @@ public final class TimeSformer: Module, VideoBackbone {
         return SpaceTimeTokens.split(norm(x), layout: layout)
     }
 
+    /// The final-norm class embedding `[B, C]` of a clip, as `features(clip).cls`, with the last block
+    /// computing only its class token (``DividedSpaceTimeBlock/classToken(_:layout:)``): the patches'
+    /// outputs of that block feed nothing the class embedding reads.
+    public func classEmbedding(_ clip: Tensor) -> Tensor {
+        let (tokens, layout) = SpaceTimeTokens.embed(
+            clip, op: "TimeSformer", patchEmbed: patchEmbed, clsToken: clsToken.value, posEmbed: posEmbed.value,
+            timeEmbed: timeEmbed.value, gridSize: config.gridSize, patchSize: patchSize)
+        var x = tokens
+        for block in blocks.dropLast() { x = block(x, layout: layout) }
+        let cls = blocks.last.map { $0.classToken(x, layout: layout) } ?? x.slice(axis: 1, range: 0..<1)
+        return norm(cls).reshaped([tokens.shape[0], embedDim])
+    }
+
     /// Class logits from the class embedding, or the embedding itself without a classifier.
     public func head(_ cls: Tensor) -> Tensor { classifier.map { $0(cls) } ?? cls }
 }

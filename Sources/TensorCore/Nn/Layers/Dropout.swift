@@ -51,6 +51,27 @@ public final class DropPath: Module, UnaryLayer, StochasticModule {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         x.dropPath(probability: probability, training: isTraining, using: &generator)
     }
+
+    /// `residual + self(branch(residual))` in one pass, with the same draws from the generator, where
+    /// `branch` runs only on the samples that are kept.
+    ///
+    /// A dropped sample's branch output is multiplied by zero, so it need not exist: when some
+    /// samples are dropped, `branch` receives the kept ones alone (``Tensor/indexSelect(axis:indices:)``
+    /// along axis 0) and their outputs are added back with
+    /// ``Tensor/addingScaledSamples(_:samples:factors:)``. When every sample (or none) is kept, it
+    /// receives the whole batch. Values and gradients are those of the unskipped computation;
+    /// `branch` must treat samples independently (it may not mix them, as batch statistics would).
+    public func add(to residual: Tensor, _ branch: (Tensor) -> Tensor) -> Tensor {
+        precondition(residual.rank >= 1, "DropPath.add: residual \(residual.shape) needs rank ≥ 1")
+        guard isTraining, probability > 0 else { return residual + branch(residual) }
+        let factors = Tensor.dropPathFactors(samples: residual.shape[0], probability: probability, using: &generator)
+        let kept = factors.indices.filter { factors[$0] != 0 }
+        guard !kept.isEmpty && kept.count < factors.count else {
+            return residual.addingScaledSamples(branch(residual), samples: Array(factors.indices), factors: factors)
+        }
+        let input = residual.indexSelect(axis: 0, indices: kept)
+        return residual.addingScaledSamples(branch(input), samples: kept, factors: kept.map { factors[$0] })
+    }
 }
 
 /// The stochastic-module generator states of a checkpoint did not match the model's modules.

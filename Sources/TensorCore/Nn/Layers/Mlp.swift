@@ -5,7 +5,7 @@
 public final class Mlp: Module, UnaryLayer {
     /// The expanding projection, `inFeatures → hiddenFeatures`.
     public let fc1: Linear
-    /// The activation.
+    /// The activation (no parameters; applied inside the fused `fc1` + GELU primitive).
     public let act: GELU
     /// Dropout after the activation.
     public let drop1: Dropout
@@ -33,7 +33,11 @@ public final class Mlp: Module, UnaryLayer {
     }
 
     /// Applies the block to `x` of shape `[..., inFeatures]`.
+    ///
+    /// `fc1` and the GELU run as one primitive (``Tensor/linearGELU(_:weight:bias:)``), which
+    /// applies the activation to each block of the product while it is still in cache.
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        drop2(fc2(drop1(act(fc1(x)))))
+        let hidden = Tensor.linearGELU(x, weight: fc1.weight.value, bias: fc1.bias?.value)
+        return drop2(fc2(drop1(hidden)))
     }
 }
