@@ -26,6 +26,8 @@ bench: deps
 	$(SWIFT) build -c release --product FlowBenchmarks
 	.build/release/TensorCoreBenchmarks
 	.build/release/FlowBenchmarks --no-opencv
+	$(SWIFT) build -c release --product videossl
+	.build/release/videossl bench --model timesformer_tiny_8x112 --time
 
 clean:
 	rm -rf .build

@@ -26,6 +26,28 @@ func required<T>(_ value: T?, _ message: @autoclosure () -> String) -> T {
     return value
 }
 
+// Unknown options stop the run: a mistyped flag would otherwise start a ten-minute benchmark.
+let usage = """
+    usage: ModelBenchmarks [--models a,b,c] [--modes train,train+time,infer] [--reps 5] [--steps 3]
+                           [--batch 4] [--threads N] [--no-pytorch] [--markdown FILE]
+    """
+let valued: Set = ["--models", "--modes", "--reps", "--steps", "--batch", "--threads", "--markdown", "--worker",
+                   "--model"]
+var index = 0
+while index < arguments.count {
+    let argument = arguments[index]
+    if argument == "--help" || argument == "-h" {
+        print(usage)
+        exit(0)
+    } else if valued.contains(argument) {
+        index += 2
+    } else if argument == "--no-pytorch" {
+        index += 1
+    } else {
+        fail("unknown option \(argument)\n\(usage)")
+    }
+}
+
 let allModels = ["timesformer_tiny_8x112", "motionformer_tiny_8x112", "xvit_tiny_8x112"]
 let models = option("--models", default: allModels.joined(separator: ",")).split(separator: ",").map(String.init)
 let modes = option("--modes", default: "train,train+time,infer").split(separator: ",").map { name in
