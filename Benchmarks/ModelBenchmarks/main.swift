@@ -56,7 +56,11 @@ let modes = option("--modes", default: "train,train+time,infer").split(separator
 let batch = required(Int(option("--batch", default: "4")), "--batch expects an integer")
 let steps = required(Int(option("--steps", default: "3")), "--steps expects an integer")
 let reps = required(Int(option("--reps", default: "5")), "--reps expects an integer")
-if let threads = Int(option("--threads", default: "")) { ComputeContext.threadCount = threads }
+if arguments.contains("--threads") {
+    let threads = required(Int(option("--threads", default: "")), "--threads expects an integer")
+    guard threads > 0 else { fail("--threads must be positive") }
+    ComputeContext.threadCount = threads
+}
 let threads = ComputeContext.threadCount
 
 func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }

@@ -72,15 +72,9 @@ final class BaselineWorker {
     }
 }
 
-/// Peak resident memory of this process in MiB (`VmHWM` in `/proc/self/status`, as `ru_maxrss`
-/// reports it to the Python workers).
-func peakResidentMiB() -> Double {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-        let kilobytes = line.split(separator: " ").compactMap({ Int($0) }).first
-    else { return -1 }
-    return Double(kilobytes) / 1024
-}
+/// Peak resident memory of this process in MiB (`VmHWM`, as `ru_maxrss` reports it to the Python
+/// workers).
+func peakResidentMiB() -> Double { statusMiB("VmHWM") }
 
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()

@@ -40,14 +40,17 @@ func printJSON(_ report: [String: Any]) throws {
     print(String(decoding: json, as: UTF8.self))
 }
 
-/// Resident memory in MiB (`VmRSS` in `/proc/self/status`).
-func residentMiB() -> Double {
+/// A memory field of this process in MiB (`VmRSS`, `VmHWM`, … in `/proc/self/status`), -1 if unreadable.
+func statusMiB(_ field: String) -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
         let kilobytes = line.split(separator: " ").compactMap({ Int($0) }).first
     else { return -1 }
     return Double(kilobytes) / 1024
 }
+
+/// Resident memory in MiB.
+func residentMiB() -> Double { statusMiB("VmRSS") }
 
 /// Writes a synthetic H.264 video of moving gradients (real motion and texture for the encoder).
 func writeSyntheticVideo(width: Int, height: Int, frames: Int) throws -> String {
@@ -112,14 +115,20 @@ func syntheticBenchmark(_ numbers: [Int]) throws {
 }
 
 /// The training-loader access pattern: open, take 8 uniformly spaced frames at 224², close.
+/// The benchmark's clip: 8 uniformly spaced frame indices (empty for a video without frames).
+func uniformIndices(frameCount: Int) -> [Int] {
+    guard frameCount > 0 else { return [] }
+    var unused = RandomGenerator(seed: 0)
+    return UniformSampler(numFrames: 8).clips(frameCount: frameCount, using: &unused)[0].frameIndices
+}
+
 /// Returns how many frames the decoder produced and how many seeks it made.
 @discardableResult
 func uniformClip(_ path: String, skip: Bool = true) throws -> (decoded: Int, seeks: Int) {
     let reader = try VideoReader(path: path)
     reader.skipsUnneededFrames = skip
-    var unused = RandomGenerator(seed: 0)
-    let indices = UniformSampler(numFrames: 8).clips(frameCount: reader.frameCount, using: &unused)[0].frameIndices
-    let frames = try reader.frames(at: indices, size: FrameSize(width: 224, height: 224))
+    let frames = try reader.frames(at: uniformIndices(frameCount: reader.frameCount),
+                                   size: FrameSize(width: 224, height: 224))
     precondition(frames.count == 8 && frames[0].pixels.count == 224 * 224 * 3, "clips: wrong clip shape")
     return (reader.decodedFrameCount, reader.seekCount)
 }
@@ -243,9 +252,9 @@ func openBenchmark(_ files: [String]) throws {
                 for k in 0..<reader.frameCount {
                     do { small.append(try reader.frame(at: k, size: FrameSize(width: 32, height: 32))) } catch { failures += 1 }
                 }
-                var unused = RandomGenerator(seed: 0)
-                let indices = UniformSampler(numFrames: 8).clips(frameCount: reader.frameCount, using: &unused)[0].frameIndices
-                let clip = try? VideoReader(path: file).frames(at: indices, size: FrameSize(width: 224, height: 224))
+                let indices = uniformIndices(frameCount: reader.frameCount)
+                let clip = indices.isEmpty ? nil
+                    : try? VideoReader(path: file).frames(at: indices, size: FrameSize(width: 224, height: 224))
                 let m = reader.metadata
                 outcomes.append([
                     "file": file, "frames": reader.frameCount, "failed_frames": failures,

@@ -59,9 +59,7 @@ func formulaModel() -> TinyModel {
 
 /// A fresh, empty directory under the system temporary directory.
 func temporaryDirectory() throws -> URL {
-    let url = Scratch.directory("tensorcore")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
+    Scratch.directory("tensorcore")
 }
 
 private func values(_ state: [(String, Tensor)]) -> [String: [Float]] {

@@ -12,7 +12,8 @@ public enum Scratch {
     /// A fresh, empty folder whose name starts with `label`.
     public static func directory(_ label: String) -> URL {
         let url = root.appendingPathComponent("\(label)-\(UUID().uuidString)", isDirectory: true)
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        // A test cannot go on without its folder; failing here names the cause.
+        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
 

@@ -26,11 +26,9 @@ extension Tensor {
             "addingFrameResidual: frames \(frames.shape) for tokens \(shape)")
         precondition(p >= 0 && p <= 1, "addingFrameResidual: probability \(p) outside [0, 1] for frames \(frames.shape)")
         let (groups, s, l, c) = (shape[0], frames.shape[1], frames.shape[2] - 1, shape[2])
-        var factors = [Float](repeating: 1, count: groups * s)
-        if training && p > 0 {
-            let scale: Float = p < 1 ? 1 / (1 - p) : 0
-            for i in factors.indices { factors[i] = generator.nextUniform() >= p ? scale : 0 }
-        }
+        let factors = training && p > 0
+            ? Tensor.dropPathFactors(samples: groups * s, probability: p, using: &generator)
+            : [Float](repeating: 1, count: groups * s)
         let value = Tensor(shape: shape) { out in
             storage.withUnsafeBufferPointer { px in
                 frames.storage.withUnsafeBufferPointer { pf in

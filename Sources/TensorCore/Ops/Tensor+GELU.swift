@@ -19,7 +19,7 @@ extension Tensor {
     private static func geluApply(_ x: Tensor, _ g: Tensor?) -> Tensor {
         Tensor(shape: x.shape) { out in
             x.storage.withUnsafeBufferPointer { px in
-                withOptionalGradient(g) { pg in
+                withOptionalStorage(g) { pg in
                     guard let src = px.baseAddress, let dst = out.baseAddress else { return }
                     // Transcendental work per element: worth splitting at a smaller size than a copy.
                     Kernels.forChunks(out.count, grain: 8_192) { start, length in
@@ -32,11 +32,6 @@ extension Tensor {
                 }
             }
         }
-    }
-
-    private static func withOptionalGradient<R>(_ g: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
-        guard let g else { return body(nil) }
-        return g.storage.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 }
 

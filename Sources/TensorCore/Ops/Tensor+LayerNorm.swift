@@ -26,8 +26,8 @@ extension Tensor {
         var rstd = [Float](repeating: 0, count: rows)
         let y = Tensor(shape: x.shape) { out in
             x.storage.withUnsafeBufferPointer { px in
-                withOptionalPointer(weight) { pw in
-                    withOptionalPointer(bias) { pb in
+                withOptionalStorage(weight) { pw in
+                    withOptionalStorage(bias) { pb in
                         mean.withUnsafeMutableBufferPointer { pm in
                             rstd.withUnsafeMutableBufferPointer { pr in
                                 guard rows > 0, let src = px.baseAddress, let dst = out.baseAddress else { return }
@@ -67,13 +67,6 @@ extension Tensor {
         Swift.max(1, 16_384 / Swift.max(1, d))
     }
 
-    private static func withOptionalPointer<R>(
-        _ t: Tensor?, _ body: (UnsafePointer<Float>?) -> R
-    ) -> R {
-        guard let t else { return body(nil) }
-        return t.storage.withUnsafeBufferPointer { body($0.baseAddress) }
-    }
-
     private static func layerNormBackward(
         _ g: Tensor, _ x: Tensor, weight: Tensor?, mean: [Float], rstd: [Float], rows: Int, d: Int,
         needX: Bool, needWeight: Bool, needBias: Bool
@@ -86,7 +79,7 @@ extension Tensor {
         var gx = needX ? [Float](unsafeUninitializedCapacity: rows * d) { _, n in n = rows * d } : []
         g.storage.withUnsafeBufferPointer { pg in
             x.storage.withUnsafeBufferPointer { px in
-                withOptionalPointer(weight) { pw in
+                withOptionalStorage(weight) { pw in
                     mean.withUnsafeBufferPointer { pm in
                         rstd.withUnsafeBufferPointer { pr in
                             partials.withUnsafeMutableBufferPointer { pp in

@@ -207,12 +207,8 @@ final class BenchmarkedStep {
         guard let objective, let flowLabels else {
             return crossEntropy(logits: model(clip), labels: labels)
         }
-        let (cls, tokens) = model.features(clip)
-        let permutation = DebiasLoss.framePermutation(frameCount: clip.shape[1], using: &generator)
-        let shuffled = model(DebiasLoss.shuffleFrames(clip, permutation: permutation))
-        return objective.lossTerms(TIMEObjective.Inputs(
-            classLogits: model.head(cls), labels: labels, tokens: tokens, shuffledClassLogits: shuffled,
-            flowLabels: flowLabels)).total
+        return objective.lossTerms(
+            model: model, clips: clip, labels: labels, flowLabels: flowLabels, using: &generator).terms.total
     }
 
     /// One step of the mode.

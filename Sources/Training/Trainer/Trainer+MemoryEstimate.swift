@@ -22,6 +22,7 @@ extension Trainer {
         let modelLayers = model.randomLayerStates()
         let objectiveLayers = objective?.randomLayerStates()
         let wasTraining = model.isTraining
+        let objectiveWasTraining = objective?.isTraining ?? false
         model.train()
         objective?.train()
         defer {
@@ -29,7 +30,7 @@ extension Trainer {
             try! model.restoreRandomLayerStates(modelLayers)
             if let objectiveLayers { try! objective?.restoreRandomLayerStates(objectiveLayers) }
             model.setTraining(wasTraining)
-            objective?.setTraining(wasTraining)
+            objective?.setTraining(objectiveWasTraining)
         }
         let o = recipe.optimizer
         var copies: Int

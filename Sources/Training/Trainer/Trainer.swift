@@ -282,14 +282,8 @@ public final class Trainer {
             let loss = crossEntropy(logits: logits, labels: labels, labelSmoothing: smoothing)
             return (LossTerms([("cls", loss * Float(recipe.objective.classificationWeight))]), logits)
         }
-        let (cls, tokens) = model.features(clips)
-        let logits = model.head(cls)
-        let permutation = DebiasLoss.framePermutation(frameCount: clips.shape[1], using: &generator)
-        let shuffled = model(DebiasLoss.shuffleFrames(clips, permutation: permutation))
-        let terms = objective.lossTerms(TIMEObjective.Inputs(
-            classLogits: logits, labels: labels, tokens: tokens, shuffledClassLogits: shuffled,
-            flowLabels: flowLabels!))
-        return (terms, logits)
+        return objective.lossTerms(
+            model: model, clips: clips, labels: labels, flowLabels: flowLabels!, using: &generator)
     }
 
     /// Writes a checkpoint of the current state.

@@ -24,7 +24,8 @@ extension VideoReader {
     }
 
     /// Whether the request will seek after `target` whatever happens: `next` starts from a
-    /// keyframe that comes after `target`'s packet in decode order.
+    /// keyframe that comes after `target`'s packet in decode order, with other packets between
+    /// them (when the keyframe is the very next packet, feeding it serves `next` without a seek).
     ///
     /// The decoder then need not be fed past `target`. A decoder that reorders frames holds each
     /// one back until it has decoded as many later pictures as its reorder delay (two for x264's
@@ -37,7 +38,7 @@ extension VideoReader {
         // A following packet without a frame of its own (a second field, say) may still belong
         // to `target`'s picture.
         let followerIsFrame = position + 1 >= index.presentationOfDecode.count || index.presentationOfDecode[position + 1] >= 0
-        return followerIsFrame && index.entryPoint(for: next) > position
+        return followerIsFrame && index.entryPoint(for: next) > position + 1
     }
 
     /// Leaves frame `target` in `frame`; with `drainsAfterTarget`, drains the decoder as soon as
@@ -53,8 +54,7 @@ extension VideoReader {
             case .needInput:
                 // A retry after a miss takes no shortcut, so that none can hide the frame.
                 if drainsAfterTarget && !skippingSuspended && nextDecodePosition > index.decodeOrder[target] {
-                    avcodec_send_packet(decoder.pointer, nil)
-                    drained = true
+                    drain()
                 } else {
                     feedOnePacket()
                 }
@@ -100,14 +100,19 @@ extension VideoReader {
         }
     }
 
+    /// Sends the drain signal: the decoder returns every picture it holds, then reports end of stream.
+    private func drain() {
+        avcodec_send_packet(decoder.pointer, nil)
+        drained = true
+    }
+
     /// Sends the next packet of the stream to the decoder, or the drain signal at end of file.
     private func feedOnePacket() {
         while true {
             let status = av_read_frame(input.pointer, packet.pointer)
             if status < 0 {
                 // End of file, or a read error in a truncated file: either way, drain what is buffered.
-                avcodec_send_packet(decoder.pointer, nil)
-                drained = true
+                drain()
                 return
             }
             defer { av_packet_unref(packet.pointer) }

@@ -69,19 +69,12 @@ public final class DividedSpaceTimeBlock: Module {
     /// ``Tensor/spatialAttention(qkv:frames:heads:scale:)``) and the residuals are added in place of
     /// the slices and concatenations of the reference, which other token mixers still take.
     public func callAsFunction(_ x: Tensor, layout: TokenLayout) -> Tensor {
-        let (t, n) = (layout.frames, layout.patchesPerFrame)
-        precondition(x.rank == 3 && layout.classTokens == 1 && x.shape[1] == layout.length,
-                     "DividedSpaceTimeBlock: tokens \(x.shape) do not match 1 class token + \(t) frames × \(n) patches")
+        let t = layout.frames
+        checkLayout(x, layout)
         guard let spatialAttention = attn as? Attention, let temporalAttention = temporalAttn as? Attention else {
             return sliced(x, layout: layout)
         }
-        let b = x.shape[0]
-        // Temporal: the class token's row of the projections is computed and left unused.
-        let heads = Tensor.temporalAttention(
-            qkv: temporalAttention.qkv(temporalNorm1(x)), frames: t, heads: temporalAttention.heads,
-            scale: temporalAttention.scale)
-        let x1 = x.addingTokens(projectTemporal(heads, through: temporalAttention.proj, b: b, t: t, n: n),
-                                afterLeading: 1)
+        let x1 = temporalResidual(x, layout: layout, temporalAttention)
 
         // Spatial: every frame attends with the one class token; its outputs are averaged back.
         let spatial = spatialAttention.proj(Tensor.spatialAttention(
@@ -99,18 +92,13 @@ public final class DividedSpaceTimeBlock: Module {
     /// branch and the spatial keys and values still see every token; the drop-path generator makes
     /// the same draws. Values and gradients are those of the full block's class row (up to rounding).
     public func classToken(_ x: Tensor, layout: TokenLayout) -> Tensor {
-        let (t, n) = (layout.frames, layout.patchesPerFrame)
-        precondition(x.rank == 3 && layout.classTokens == 1 && x.shape[1] == layout.length,
-                     "DividedSpaceTimeBlock: tokens \(x.shape) do not match 1 class token + \(t) frames × \(n) patches")
+        let t = layout.frames
+        checkLayout(x, layout)
         guard let spatialAttention = attn as? Attention, let temporalAttention = temporalAttn as? Attention else {
             return callAsFunction(x, layout: layout).slice(axis: 1, range: 0..<1)
         }
         let (b, c) = (x.shape[0], x.shape[2])
-        let heads = Tensor.temporalAttention(
-            qkv: temporalAttention.qkv(temporalNorm1(x)), frames: t, heads: temporalAttention.heads,
-            scale: temporalAttention.scale)
-        let x1 = x.addingTokens(projectTemporal(heads, through: temporalAttention.proj, b: b, t: t, n: n),
-                                afterLeading: 1)
+        let x1 = temporalResidual(x, layout: layout, temporalAttention)
         // Each frame's view of the class token, under the per-frame drop-path, averaged over the frames.
         let perFrame = spatialAttention.proj(Tensor.spatialAttentionOfClassToken(
             qkv: spatialAttention.qkv(norm1(x1)), frames: t, heads: spatialAttention.heads,
@@ -119,6 +107,22 @@ public final class DividedSpaceTimeBlock: Module {
             probability: dropPath.probability, training: dropPath.isTraining, using: &dropPath.generator)
         let cls = x1.slice(axis: 1, range: 0..<1) + dropped.reshaped([b, t, c]).mean(axis: 1, keepDims: true)
         return dropPath.add(to: cls) { mlp(norm2($0)) }
+    }
+
+    private func checkLayout(_ x: Tensor, _ layout: TokenLayout) {
+        precondition(x.rank == 3 && layout.classTokens == 1 && x.shape[1] == layout.length,
+                     "DividedSpaceTimeBlock: tokens \(x.shape) do not match 1 class token + \(layout.frames) frames × \(layout.patchesPerFrame) patches")
+    }
+
+    /// `x` plus the temporal branch, read straight from `x`'s rows: the class token's row of the
+    /// projections is computed and left unused.
+    private func temporalResidual(_ x: Tensor, layout: TokenLayout, _ temporalAttention: Attention) -> Tensor {
+        let (t, n) = (layout.frames, layout.patchesPerFrame)
+        let heads = Tensor.temporalAttention(
+            qkv: temporalAttention.qkv(temporalNorm1(x)), frames: t, heads: temporalAttention.heads,
+            scale: temporalAttention.scale)
+        return x.addingTokens(projectTemporal(heads, through: temporalAttention.proj, b: x.shape[0], t: t, n: n),
+                              afterLeading: 1)
     }
 
     /// The block as the reference spells it, for token mixers other than ``Attention``: the class

@@ -69,21 +69,24 @@ public final class TimeSformer: Module, VideoBackbone {
 
     /// The final-norm class embedding `[B, C]` and patch tokens `[B, T, N, C]` of a clip `[B, T, 3, H, W]`.
     public func features(_ clip: Tensor) -> (cls: Tensor, tokens: Tensor) {
-        let (tokens, layout) = SpaceTimeTokens.embed(
-            clip, op: "TimeSformer", patchEmbed: patchEmbed, clsToken: clsToken.value, posEmbed: posEmbed.value,
-            timeEmbed: timeEmbed.value, gridSize: config.gridSize, patchSize: patchSize)
+        let (tokens, layout) = embedded(clip)
         var x = tokens
         for block in blocks { x = block(x, layout: layout) }
         return SpaceTimeTokens.split(norm(x), layout: layout)
+    }
+
+    /// The tokens `[B, 1 + T·N, C]` of a clip before the first block, and their layout.
+    private func embedded(_ clip: Tensor) -> (Tensor, TokenLayout) {
+        SpaceTimeTokens.embed(
+            clip, op: "TimeSformer", patchEmbed: patchEmbed, clsToken: clsToken.value, posEmbed: posEmbed.value,
+            timeEmbed: timeEmbed.value, gridSize: config.gridSize, patchSize: patchSize)
     }
 
     /// The final-norm class embedding `[B, C]` of a clip, as `features(clip).cls`, with the last block
     /// computing only its class token (``DividedSpaceTimeBlock/classToken(_:layout:)``): the patches'
     /// outputs of that block feed nothing the class embedding reads.
     public func classEmbedding(_ clip: Tensor) -> Tensor {
-        let (tokens, layout) = SpaceTimeTokens.embed(
-            clip, op: "TimeSformer", patchEmbed: patchEmbed, clsToken: clsToken.value, posEmbed: posEmbed.value,
-            timeEmbed: timeEmbed.value, gridSize: config.gridSize, patchSize: patchSize)
+        let (tokens, layout) = embedded(clip)
         var x = tokens
         for block in blocks.dropLast() { x = block(x, layout: layout) }
         let cls = blocks.last.map { $0.classToken(x, layout: layout) } ?? x.slice(axis: 1, range: 0..<1)
