@@ -40,7 +40,7 @@ let package = Package(
         // Libraries (imports only go downward; see Docs and DESIGN).
         .target(
             name: "TensorCore",
-            dependencies: ["_CBLAS", "_CKernels", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["_CBLAS", "_CKernels", "_CMalloc", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "VideoIO",
@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "Training",
             dependencies: [
-                "TensorCore", "_CKernels", "VideoIO", "VideoTransformers", "TemporalSSL", "_CMalloc",
+                "TensorCore", "VideoIO", "VideoTransformers", "TemporalSSL",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -78,9 +78,10 @@ public final class TIMEObjective: Module, Objective {
     }
 
     /// The heads' layers appear directly under this module, as in the reference model, so keys are
-    /// `temp_head.weight`, `mlp_q.weight`, … rather than `frame_order.temp_head.weight`.
+    /// `temp_head.weight`, `mlp_q.weight`, … rather than `frame_order.temp_head.weight` (both heads
+    /// are flattened children, key segment `""`).
     public override func namedChildren() -> [(String, Module)] {
-        frameOrder.namedChildren() + flowDirection.namedChildren()
+        [("", frameOrder), ("", flowDirection)]
     }
 
     /// The terms `cls`, `order`, `debias`, `flow` (each weighted) for one step.

@@ -49,7 +49,7 @@ struct DemoCommand: ParsableCommand {
                 "objective.kind=\(kind)", "output_dir=\(folder)",
             ] + overrides)
             print("\n== \(name): \(recipe.model.name), objective \(kind) ==")
-            let trainer = try Trainer(recipe: recipe)
+            let trainer = try Trainer(recipe: recipe, overwrite: true)
             let display = ProgressDisplay(every: recipe.training.logEvery)
             trainer.onEvent = { display.show($0) }
             let started = Date()
@@ -67,8 +67,8 @@ struct DemoCommand: ParsableCommand {
                 print(pad(subset, 10) + " " + pad(r.name, 10) + " " + numbers)
             }
         }
-        print("\ncurves (loss per step, training top-1 per epoch):")
-        for r in results { print("  \(r.run)/curves.svg") }
+        print("\ncurves (loss per step; validation top-1 and Gap, training top-1 per epoch), best checkpoints:")
+        for r in results { print("  \(r.run)/curves.svg  \(r.run)/checkpoints/best") }
     }
 }
 
@@ -90,10 +90,7 @@ enum ShuffledFrameEvaluation {
         let recipe = trainer.recipe
         guard let val = recipe.data.val else { throw ValidationError("the recipe has no data.val") }
         var dataset = try VideoDataset.pathLabelList(at: recipe.dataPath(val), root: recipe.data.root)
-        if let classes = recipe.data.classes,
-           let text = try? String(contentsOfFile: recipe.dataPath(classes), encoding: .utf8) {
-            dataset.classNames = text.split(whereSeparator: \.isNewline).map(String.init)
-        }
+        if let classes = recipe.data.classes { dataset = try dataset.withClassNames(from: recipe.dataPath(classes)) }
         let subsets = try recipe.data.subsets.map {
             try ClassSubsets.load(from: recipe.dataPath($0), classNames: dataset.classNames)
         }
@@ -102,7 +99,7 @@ enum ShuffledFrameEvaluation {
             frameSize: FrameSize(width: recipe.data.decodeSize[0], height: recipe.data.decodeSize[1]),
             mean: recipe.data.mean.map(Float.init), std: recipe.data.std.map(Float.init), seed: seed,
             workerCount: recipe.data.workers))
-        let result = try evaluator.evaluateOriginalAndShuffled(trainer.model, on: dataset, subsets: subsets)
+        let result = try evaluator.evaluateOriginalAndShuffled(trainer.backbone, on: dataset, subsets: subsets)
         var top1: [String: (Double, Double)] = ["all": (100 * result.gap.original, 100 * result.gap.shuffled)]
         for (name, gap) in result.gap.subsets { top1[name] = (100 * gap.original, 100 * gap.shuffled) }
         let order = ["temporal", "static"].filter { top1[$0] != nil }

@@ -87,28 +87,6 @@ struct EvalCommand: ParsableCommand {
     }
 }
 
-/// `--weights FILE --key-map MAP`: the checkpoint to load into the model.
-struct WeightsOptions: ParsableArguments {
-    @Option(help: "Weights: safetensors, or a PyTorch .pth/.pyth state dict (without it the model keeps its random initialisation).")
-    var weights: String?
-
-    @Option(help: "How to map checkpoint keys: auto, facebook, time, timm-inflation.")
-    var keyMap: KeyMapChoice = .auto
-
-    /// The model with its weights loaded, and its resolved configuration.
-    func loadModel(_ options: ModelOptions) throws -> (any VideoBackbone, TransformerConfig) {
-        let model = try options.build()
-        let config = try Backbones.config(try options.name(), overrides: try options.parsedOverrides())
-        if let weights {
-            let mapped = try importWeights(weights, map: keyMap, depth: config.depth, frames: config.numFrames)
-            for note in try loadWeights(mapped, into: model) { print("note: \(note)") }
-        } else {
-            print("note: no --weights given; the model keeps its random initialisation")
-        }
-        return (model, config)
-    }
-}
-
 /// `--list LIST --root DIR [--classes FILE]`: the videos to evaluate.
 struct EvalDataOptions: ParsableArguments {
     @Option(help: "A `path label` list, one video per line.")
@@ -126,11 +104,7 @@ struct EvalDataOptions: ParsableArguments {
         var dataset = try VideoDataset.pathLabelList(at: list, root: root)
         let defaultNames = root.map { $0 + "/classes.txt" }.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
         if let path = classes ?? defaultNames {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ValidationError("\(path): cannot read the class names")
-            }
-            dataset.classNames = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
-                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            dataset = try dataset.withClassNames(from: path)
         }
         return dataset
     }
@@ -178,7 +152,7 @@ struct ViewOptions: ParsableArguments {
     var workers: Int?
 
     /// The evaluation configuration these options describe for a model configured as `model`.
-    func configuration(model: TransformerConfig, defaultCrops: Int, aggregation: ViewAggregation) throws -> EvaluationConfiguration {
+    func configuration(model: any BackboneConfiguration, defaultCrops: Int, aggregation: ViewAggregation) throws -> EvaluationConfiguration {
         let frames = self.frames ?? model.numFrames, size = self.size ?? model.imgSize
         let crops = self.crops ?? defaultCrops
         guard frames > 0, size > 0, clips > 0, batchSize > 0, interval > 0, (workers ?? 1) > 0 else {

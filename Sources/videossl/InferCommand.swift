@@ -8,39 +8,34 @@ struct InferCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "infer",
         abstract: "Run a backbone on a clip tensor file and write logits, class embedding and patch tokens.",
-        discussion: "Models: \(Backbones.names.joined(separator: ", ")). Override keys: \(Backbones.overrideKeys.joined(separator: ", ")).")
+        discussion: "Models: \(Backbones.names.joined(separator: ", ")). Override keys of the transformer variants: \(Backbones.overrideKeys.joined(separator: ", ")).")
 
     @OptionGroup var modelOptions: ModelOptions
-
-    @Option(help: "Weights: safetensors, or a PyTorch .pth/.pyth state dict.")
-    var weights: String?
-
-    @Option(help: "How to map checkpoint keys: auto, facebook, time, timm-inflation.")
-    var keyMap: KeyMapChoice = .auto
+    @OptionGroup var weightsOptions: WeightsOptions
 
     @Option(help: "CLIP.safetensors holding one Float32 tensor `clip` [B, T, 3, H, W], already normalised.")
     var input: String
 
-    @Option(help: "OUT.safetensors receiving `logits` [B, K], `cls` [B, C] and `tokens` [B, T, N, C].")
+    @Option(help: "OUT.safetensors receiving `logits` [B, K], `cls` [B, C] and, for backbones with patch tokens, `tokens` [B, T, N, C].")
     var output: String
 
     func run() throws {
-        let model = try modelOptions.build()
-        if let weights {
-            let config = try Backbones.config(try modelOptions.name(), overrides: try modelOptions.parsedOverrides())
-            let mapped = try importWeights(weights, map: keyMap, depth: config.depth, frames: config.numFrames)
-            for note in try loadWeights(mapped, into: model) { print("note: \(note)") }
-        }
+        let (model, _) = try weightsOptions.loadModel(modelOptions)
         model.eval()
         let clip = try SafeTensors.read(contentsOf: URL(fileURLWithPath: input)).tensor(named: "clip")
         guard clip.rank == 5, clip.shape[2] == 3 else {
             throw ValidationError("\(input): `clip` must be [B, T, 3, H, W], got \(clip.shape)")
         }
-        let (cls, tokens) = noGrad { model.features(clip) }
-        let logits = noGrad { model.head(cls) }
-        try SafeTensors.write([("logits", logits), ("cls", cls), ("tokens", tokens)],
-                              metadata: ["model": try modelOptions.name()], to: URL(fileURLWithPath: output))
-        print("wrote logits \(logits.shape), cls \(cls.shape), tokens \(tokens.shape) to \(output)")
+        var outputs: [(String, Tensor)]
+        if let tokenModel = model as? any TokenBackbone {
+            let (cls, tokens) = noGrad { tokenModel.features(clip) }
+            outputs = [("logits", noGrad { model.head(cls) }), ("cls", cls), ("tokens", tokens)]
+        } else {
+            let cls = noGrad { model.classEmbedding(clip) }
+            outputs = [("logits", noGrad { model.head(cls) }), ("cls", cls)]
+        }
+        try SafeTensors.write(outputs, metadata: ["model": try modelOptions.name()], to: URL(fileURLWithPath: output))
+        print("wrote " + outputs.map { "\($0.0) \($0.1.shape)" }.joined(separator: ", ") + " to \(output)")
     }
 }
 
@@ -57,8 +52,11 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "OUT.safetensors")
     var output: String
 
-    @Option(help: "How to map checkpoint keys: auto, facebook, time, timm-inflation.")
-    var keyMap: KeyMapChoice = .auto
+    @Option(help: "How to map checkpoint keys: auto, facebook, time, timm-inflation (or a registered map).")
+    var keyMap = "auto"
+
+    @Option(help: "Use only checkpoint keys with this prefix, removing it (e.g. backbone., module.).")
+    var prefix: String?
 
     @Option(help: "Model to check the converted weights against (and to size timm inflation).")
     var model: String?
@@ -70,15 +68,21 @@ struct ConvertCommand: ParsableCommand {
     var dryRun = false
 
     func run() throws {
-        var depth = 12, frames = 8
+        guard KeyMaps.names.contains(keyMap) else {
+            throw ValidationError("--key-map \(keyMap) is not one of \(KeyMaps.names.joined(separator: ", "))")
+        }
+        var config: any BackboneConfiguration = TransformerConfig()
         var backbone: (any VideoBackbone)? = nil
         if let model {
             let options = try ModelOptions.parse(["--model", model] + overrides.flatMap { ["--set", $0] })
-            let config = try Backbones.config(model, overrides: try options.parsedOverrides())
-            (depth, frames) = (config.depth, config.numFrames)
+            config = try Backbones.config(model, overrides: try options.parsedOverrides())
             backbone = try options.build()
         }
-        let mapped = try importWeights(input, map: keyMap, depth: depth, frames: frames)
+        var tensors = try Checkpoint.load(contentsOf: URL(fileURLWithPath: input)).tensors
+        if let prefix {
+            tensors = tensors.filter { $0.0.hasPrefix(prefix) }.map { (String($0.0.dropFirst(prefix.count)), $0.1) }
+        }
+        let mapped = try KeyMaps.apply(keyMap, to: tensors, context: KeyMapContext(config: config))
         print("\(mapped.tensors.count) tensors; \(mapped.renamed.count) renamed, \(mapped.created.count) created, \(mapped.dropped.count) dropped")
         for note in mapped.notes { print("note: \(note)") }
         if let backbone {
@@ -86,10 +90,13 @@ struct ConvertCommand: ParsableCommand {
                 !timeHeadPrefixes.contains { key.0.hasPrefix($0) }
             })
             print(report)
-            guard report.isExact else { throw WeightsError(description: "not written: the weights do not fit \(model!)") }
+            guard report.isExact else { throw ValidationError("not written: the weights do not fit \(model!)") }
         }
         guard !dryRun else { return }
         try SafeTensors.write(mapped.tensors, metadata: ["source": input], to: URL(fileURLWithPath: output))
         print("wrote \(output)")
     }
 }
+
+/// The TIME heads a TIME checkpoint carries beside the backbone.
+let timeHeadPrefixes = ["temp_head.", "mlp_q.", "mlp_k.", "mlp_v.", "mlp_proj.", "mlp_norm.", "flow_head."]

@@ -38,47 +38,43 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-/// Which key map turns a foreign checkpoint into this package's names.
-enum KeyMapChoice: String, ExpressibleByArgument, CaseIterable {
-    case auto, facebook, time, timmInflation = "timm-inflation"
-}
+/// The weights options shared by `infer`, `eval`, `extract-features` and `convert`: a checkpoint,
+/// its key map, a prefix and skip patterns, as a recipe's `model.weights` section.
+struct WeightsOptions: ParsableArguments {
+    @Option(help: "Weights: safetensors, or a PyTorch .pth/.pyth state dict (without it the model keeps its random initialisation).")
+    var weights: String?
 
-/// Errors the command line reports about weights.
-struct WeightsError: Error, CustomStringConvertible {
-    var description: String
-}
+    @Option(help: "How to map checkpoint keys: auto, facebook, time, timm-inflation (or a registered map).")
+    var keyMap = "auto"
 
-/// Reads a checkpoint and maps its keys; `auto` strips facebookresearch's `model.` prefix when
-/// every key has it and otherwise keeps names as they are (the TIME release layout).
-func importWeights(_ path: String, map: KeyMapChoice, depth: Int, frames: Int) throws -> KeyMapResult {
-    let imported = try Checkpoint.load(contentsOf: URL(fileURLWithPath: path))
-    switch map {
-    case .facebook:
-        return CheckpointKeyMaps.facebookresearchTimeSformer(imported.tensors)
-    case .time:
-        return CheckpointKeyMaps.timeRelease(imported.tensors)
-    case .timmInflation:
-        return try CheckpointKeyMaps.timmViTInflation(imported.tensors, into: depth, numFrames: frames)
-    case .auto:
-        let prefixed = !imported.tensors.isEmpty && imported.tensors.allSatisfy { $0.0.hasPrefix("model.") }
-        return prefixed ? CheckpointKeyMaps.facebookresearchTimeSformer(imported.tensors)
-            : CheckpointKeyMaps.timeRelease(imported.tensors)
+    @Option(help: "Use only checkpoint keys with this prefix, removing it (e.g. backbone., module.).")
+    var prefix: String?
+
+    @Option(help: "Leave model keys matching this pattern at initialisation and ignore matching checkpoint keys, e.g. 'head.*' (repeatable).")
+    var skip: [String] = []
+
+    func validate() throws {
+        guard KeyMaps.names.contains(keyMap) else {
+            throw ValidationError("--key-map \(keyMap) is not one of \(KeyMaps.names.joined(separator: ", "))")
+        }
     }
-}
 
-/// The TIME heads a TIME checkpoint carries beside the backbone.
-let timeHeadPrefixes = ["temp_head.", "mlp_q.", "mlp_k.", "mlp_v.", "mlp_proj.", "mlp_norm.", "flow_head."]
-
-/// Loads mapped weights into `model` strictly (TIME heads set aside), or throws the dry-run report.
-func loadWeights(_ mapped: KeyMapResult, into model: any VideoBackbone) throws -> [String] {
-    let backbone = mapped.tensors.filter { key in !timeHeadPrefixes.contains { key.0.hasPrefix($0) } }
-    let setAside = mapped.tensors.count - backbone.count
-    let report = CheckpointReport(module: model, tensors: backbone, notes: mapped.notes)
-    guard report.isExact else {
-        throw WeightsError(description: "the weights do not fit the model:\n\(report)")
+    /// The weight source these options describe, if any.
+    var source: WeightSource? {
+        // A TIME checkpoint carries its heads beside the backbone: they are set aside (and reported).
+        weights.map { WeightSource(path: $0, keyMap: keyMap, prefix: prefix, skip: skip + timeHeadPrefixes.map { $0 + "*" }) }
     }
-    try model.loadStateDict(backbone)
-    var notes = mapped.notes
-    if setAside > 0 { notes.append("\(setAside) TIME head tensors set aside (not part of the backbone)") }
-    return notes
+
+    /// The model with its weights loaded (printing the load report), and its resolved configuration.
+    func loadModel(_ options: ModelOptions) throws -> (any VideoBackbone, any BackboneConfiguration) {
+        let model = try options.build()
+        let config = try Backbones.config(try options.name(), overrides: try options.parsedOverrides())
+        if let source {
+            let report = try WeightImport.load(source, into: model, config: config)
+            print(report)
+        } else {
+            print("note: no --weights given; the model keeps its random initialisation")
+        }
+        return (model, config)
+    }
 }

@@ -7,11 +7,13 @@ import VideoIO
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a backbone from a YAML recipe (supervised baseline or TIME).",
+        abstract: "Train from a YAML recipe with any registered objective (\(Objectives.kinds.joined(separator: ", "))).",
         discussion: """
         Overrides are dotted keys, e.g. `optimizer.lr=3e-4 train.batch_size=4`. With --resume and no \
-        --config, the recipe stored in the checkpoint is used. Metrics (steps.jsonl/.csv, \
-        epochs.jsonl/.csv), curves.svg, config.yaml and checkpoints/ are written to output_dir.
+        --config, the recipe stored in the checkpoint is used, and the run continues in the folder \
+        it was resumed from. Metrics (steps.jsonl/.csv, epochs.jsonl/.csv with validation), \
+        curves.svg, config.yaml, checkpoints/ and checkpoints/best are written to output_dir. A new \
+        run refuses an output_dir that holds another run unless --overwrite is given.
         """)
 
     @Option(help: "The recipe, e.g. configs/demo.yaml.")
@@ -19,6 +21,9 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "A run folder, its checkpoints/ folder or one checkpoint folder to continue from.")
     var resume: String?
+
+    @Flag(help: "Replace another run's checkpoints, logs and plots in output_dir.")
+    var overwrite = false
 
     @Argument(help: "key=value overrides of the recipe.")
     var overrides: [String] = []
@@ -33,10 +38,13 @@ struct TrainCommand: ParsableCommand {
         } else {
             throw ValidationError("give --config FILE, or --resume DIR to continue a run")
         }
-        let trainer = try Trainer(recipe: recipe, resume: resume)
+        guard resume == nil || !overwrite else { throw ValidationError("--overwrite and --resume exclude each other") }
+        let trainer = try Trainer(recipe: recipe, resume: resume, overwrite: overwrite)
+        for note in trainer.resumeNotes { print("note: \(note)") }
         if resume != nil, let checkpoint = trainer.lastCheckpoint {
-            print("resumed from \(checkpoint) at step \(trainer.step) (\(trainer.position))")
+            print("resumed from \(checkpoint) at step \(trainer.step) (\(trainer.position)); writing to \(trainer.runDirectory)")
         }
+        if let report = trainer.setup.weightReport { print(report) }
         if let estimate = trainer.memoryEstimate() {
             print("memory estimate for a training step:")
             for line in MemoryEstimateText.lines(estimate) { print("  " + line) }
@@ -45,8 +53,39 @@ struct TrainCommand: ParsableCommand {
         trainer.onEvent = { display.show($0) }
         try trainer.run()
         display.finish()
+        if !trainer.validations.isEmpty {
+            print("\nvalidation (\(trainer.recipe.data.val ?? "")):")
+            print(ValidationTable.text(trainer.validations))
+        }
         print("run folder: \(trainer.runDirectory) (curves.svg, steps.csv, epochs.csv, config.yaml)")
         if let last = trainer.lastCheckpoint { print("last checkpoint: \(last)") }
+        if let best = trainer.checkpoints.bestRecord() {
+            print("best checkpoint: \(trainer.checkpoints.bestFolder) (\(best.metric) \(String(format: "%.4f", best.value)) at step \(best.step))")
+        }
+    }
+}
+
+/// The validation results of a run, one row per evaluation, accuracies in percent.
+enum ValidationTable {
+    static func text(_ records: [ValidationRecord]) -> String {
+        let keys = records.flatMap(\.metrics.keys).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+            .sorted { order($0) < order($1) }
+        let header = ["epoch", "step"] + keys.map { String($0.dropFirst(4)) } + ["best"]
+        var lines = [header.map(cell).joined()]
+        for r in records {
+            let values = keys.map { r.metrics[$0].map { String(format: "%.2f", 100 * $0) } ?? "" }
+            lines.append((["\(r.epoch)", "\(r.step)"] + values + [r.isBest ? "*" : ""]).map(cell).joined())
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private static func order(_ key: String) -> (Int, String) {
+        let first = ["val_top1", "val_top5", "val_mean_class", "val_top1_shuffled", "val_gap"]
+        return (first.firstIndex(of: key) ?? first.count, key)
+    }
+
+    private static func cell(_ text: String) -> String {
+        String(repeating: " ", count: max(1, 14 - text.count)) + text
     }
 }
 

@@ -39,8 +39,8 @@ struct CheckpointTests {
         try Data("garbage".utf8).write(to: URL(fileURLWithPath: partial + "/model.safetensors"))
         #expect(store.completeSteps() == [1, 2])
         #expect(try CheckpointStore.resolve(root) == store.folder(step: 2))
-        #expect(throws: CheckpointError.incomplete(path: partial)) { try CheckpointStore.read(partial) }
-        #expect(throws: CheckpointError.incomplete(path: partial)) { try CheckpointStore.resolve(partial) }
+        #expect(throws: TrainingCheckpointError.incomplete(path: partial)) { try CheckpointStore.read(partial) }
+        #expect(throws: TrainingCheckpointError.incomplete(path: partial)) { try CheckpointStore.resolve(partial) }
         // A `latest` pointer naming the partial folder is not trusted either.
         try Data("checkpoint-00000003\n".utf8).write(to: URL(fileURLWithPath: store.directory + "/latest"))
         #expect(try store.latest() == store.folder(step: 2))
@@ -51,7 +51,7 @@ struct CheckpointTests {
         for step in 1...4 { try store.write(checkpoint(step: step), keep: 2) }
         #expect(store.completeSteps() == [3, 4])
         #expect(try store.latest() == store.folder(step: 4))
-        #expect(throws: CheckpointError.noCompleteCheckpoint(directory: "/nonexistent")) {
+        #expect(throws: TrainingCheckpointError.noCompleteCheckpoint(directory: "/nonexistent")) {
             try CheckpointStore.resolve("/nonexistent")
         }
     }

@@ -119,7 +119,7 @@ import _TestSupport
             sampler: SegmentSampler(segments: 4, mode: .test), size: FrameSize(width: 40, height: 32), using: &generator)
         let centre = try ClipTransforms.normalize(try ClipTransforms.centerCrop(clip, size: 32),
                                                   mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5])
-        let cls = noGrad { model.features(centre.reshaped([1, 4, 3, 32, 32])).cls }
+        let cls = noGrad { model.classEmbedding(centre.reshaped([1, 4, 3, 32, 32])) }
         #expect(isClose(features.values.slice(axis: 0, range: 3..<4), cls, atol: 1e-4, rtol: 1e-4))
     }
 }

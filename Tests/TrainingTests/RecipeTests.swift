@@ -19,7 +19,8 @@ struct RecipeTests {
         #expect(r.data.frames == 8 && r.data.crop == 224 && r.data.scaleJitter == [256, 320])
         #expect(r.data.randAugment == "rand-m20-mstd0.5-inc1" && !r.data.flip)
         #expect(r.data.mean == [0.5, 0.5, 0.5] && r.data.std == [0.5, 0.5, 0.5])
-        #expect(r.objective.kind == .time && r.objective.labelSmoothing == 0.2)
+        let time = try r.objective.settings(as: TIMETrainingObjective.Settings.self)
+        #expect(r.objective.kind == "time" && time.labelSmoothing == 0.2)
         #expect(r.optimizer.name == .adamw && r.optimizer.lr == 1e-4 && r.optimizer.amsgrad)
         #expect(r.optimizer.weightDecay == 0.05 && r.optimizer.weightDecayRule == .ndim)
         #expect(r.schedule.policy == .stepsWithRelativeLRs && r.schedule.steps == [0, 20, 30])
@@ -49,7 +50,7 @@ struct RecipeTests {
         ])
         #expect(r.optimizer.lr == 3e-4 && r.training.batchSize == 2 && !r.optimizer.amsgrad)
         #expect(r.model.overrides["depth"] == .int(2) && r.data.scaleJitter == [40, 48])
-        #expect(r.objective.flowWeight == 0.5)
+        #expect(try r.objective.settings(as: TIMETrainingObjective.Settings.self).flowWeight == 0.5)
     }
 
     @Test func badRecipesNameTheKey() throws {

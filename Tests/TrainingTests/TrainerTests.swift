@@ -58,7 +58,7 @@ struct TrainerTests {
         var names: [String] = []
         trainer.onEvent = { if case .step(let p) = $0 { names = p.terms.map(\.name) } }
         try trainer.run(stopAfter: 2)
-        #expect(trainer.objective == nil)
+        #expect(trainer.objective is SupervisedObjective && trainer.model.heads == nil)
         #expect(names == ["cls"])
         #expect(!trainer.namedParameters().contains { $0.0.hasPrefix("temp_head") })
     }

@@ -29,7 +29,7 @@ struct BackboneGoldenTests {
 
     /// Loads `param.*`, runs the golden clip in eval mode and checks outputs and every gradient of
     /// `sum(logits · wl) + sum(tokens · wt)` to 1e-4 (gradients relative to their scale).
-    static func checkParity(_ model: any VideoBackbone, file: SafeTensorsFile) throws {
+    static func checkParity(_ model: any TokenBackbone, file: SafeTensorsFile) throws {
         let params = try file.floatTensors().filter { $0.0.hasPrefix("param.") }
             .map { (String($0.0.dropFirst("param.".count)), $0.1) }
         let report = try model.loadStateDict(params)

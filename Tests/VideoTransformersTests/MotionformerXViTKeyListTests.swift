@@ -30,12 +30,12 @@ struct MotionformerXViTKeyListTests {
     @Test func registersTheTIMEConfigurations() throws {
         let tiny = TransformerConfig(embedDim: 192, depth: 12, numHeads: 3, patchSize: 16, numFrames: 8,
                                      imgSize: 112, numClasses: 174, dropPathRate: 0.2)
-        #expect(try Backbones.config("motionformer_tiny_8x112") == tiny)
+        #expect(try Backbones.transformerConfig("motionformer_tiny_8x112") == tiny)
         var xvitTiny = tiny
         xvitTiny.dropPathRate = 0
-        #expect(try Backbones.config("xvit_tiny_8x112") == xvitTiny)
-        #expect(try Backbones.config("motionformer_base_8x224") == TransformerConfig(dropPathRate: 0.2))
-        #expect(try Backbones.config("xvit_base_8x224") == TransformerConfig(dropPathRate: 0))
+        #expect(try Backbones.transformerConfig("xvit_tiny_8x112") == xvitTiny)
+        #expect(try Backbones.transformerConfig("motionformer_base_8x224") == TransformerConfig(dropPathRate: 0.2))
+        #expect(try Backbones.transformerConfig("xvit_base_8x224") == TransformerConfig(dropPathRate: 0))
         var g = RandomGenerator(seed: 0)
         #expect(try Backbones.create("motionformer_base_8x224", overrides: ["embed_dim": 12], using: &g) is Motionformer)
         #expect(try Backbones.create("xvit_base_8x224", overrides: ["embed_dim": 12], using: &g) is XViT)

@@ -13,19 +13,19 @@ struct RegistryTests {
     @Test func registersTheTIMEVariants() throws {
         #expect(Set(Backbones.names).isSuperset(of: ["timesformer_base_8x224", "timesformer_tiny_8x112",
                                                      "vit_base_patch16_224"]))
-        let tiny = try Backbones.config("timesformer_tiny_8x112")
+        let tiny = try Backbones.transformerConfig("timesformer_tiny_8x112")
         #expect(tiny == TransformerConfig(embedDim: 192, depth: 12, numHeads: 3, patchSize: 16, numFrames: 8,
                                           imgSize: 112, numClasses: 174))
-        let base = try Backbones.config("timesformer_base_8x224")
+        let base = try Backbones.transformerConfig("timesformer_base_8x224")
         #expect(base.embedDim == 768 && base.numClasses == 174 && base.dropPathRate == 0.1 && base.numFrames == 8)
-        let vit = try Backbones.config("vit_base_patch16_224")
+        let vit = try Backbones.transformerConfig("vit_base_patch16_224")
         #expect(vit.numClasses == 1000 && vit.numFrames == 1)
     }
 
     @Test func everyVariantRunsAndEveryParameterLearns() throws {
         for name in Backbones.names {
             var g = RandomGenerator(seed: 7)
-            let model = try Backbones.create(name, overrides: Self.tiny, using: &g)
+            let model = try #require(try Backbones.create(name, overrides: Self.tiny, using: &g) as? any TokenBackbone)
             // Zero-initialised gates (TimeSformer's temporal_fc) block the gradient of the layers
             // behind them at step 0, so all-zero parameters get small values first.
             for (_, p) in model.namedParameters() where p.value.scalars.allSatisfy({ $0 == 0 }) {
@@ -50,29 +50,29 @@ struct RegistryTests {
     }
 
     @Test func overridesAcceptTypedAndTextValues() throws {
-        let config = try Backbones.config("timesformer_tiny_8x112",
+        let config = try Backbones.transformerConfig("timesformer_tiny_8x112",
                                           overrides: ["embed_dim": "96", "drop_path_rate": "0.25", "depth": 3.0])
         #expect(config.embedDim == 96 && config.dropPathRate == 0.25 && config.depth == 3 && config.numHeads == 3)
     }
 
     @Test func badNamesKeysAndValuesThrowWithTheValidChoices() {
         #expect(throws: BackboneConfigError.unknownModel("timesformer_huge", available: Backbones.names)) {
-            try Backbones.config("timesformer_huge")
+            try Backbones.transformerConfig("timesformer_huge")
         }
         #expect(throws: BackboneConfigError.unknownKey("heads", validKeys: Backbones.overrideKeys)) {
-            try Backbones.config("timesformer_tiny_8x112", overrides: ["heads": 4])
+            try Backbones.transformerConfig("timesformer_tiny_8x112", overrides: ["heads": 4])
         }
         let unknown = BackboneConfigError.unknownKey("heads", validKeys: Backbones.overrideKeys).description
         #expect(unknown.contains("num_heads") && unknown.contains("drop_path_rate"))
         #expect(throws: BackboneConfigError.invalidValue(key: "depth", value: "two", reason: "expected an integer")) {
-            try Backbones.config("timesformer_tiny_8x112", overrides: ["depth": "two"])
+            try Backbones.transformerConfig("timesformer_tiny_8x112", overrides: ["depth": "two"])
         }
         #expect(throws: BackboneConfigError.invalidValue(key: "drop_path_rate", value: "1.5", reason: "must lie in [0, 1)")) {
-            try Backbones.config("timesformer_tiny_8x112", overrides: ["drop_path_rate": 1.5])
+            try Backbones.transformerConfig("timesformer_tiny_8x112", overrides: ["drop_path_rate": 1.5])
         }
         #expect(throws: BackboneConfigError.inconsistent(model: "timesformer_tiny_8x112",
                                                          reason: "embed_dim 100 is not divisible by num_heads 3")) {
-            try Backbones.config("timesformer_tiny_8x112", overrides: ["embed_dim": 100])
+            try Backbones.transformerConfig("timesformer_tiny_8x112", overrides: ["embed_dim": 100])
         }
     }
 }

@@ -1,10 +1,11 @@
-import _CBLAS
+internal import _CBLAS
 
 /// Thin wrappers over CBLAS used by the kernels. Row-major throughout.
 @usableFromInline
 enum BLAS {
-    /// C = alpha * op(A) * op(B) + beta * C for row-major matrices.
-    @inlinable
+    /// C = alpha * op(A) * op(B) + beta * C for row-major matrices. Not inlinable: its body calls
+    /// the C library, which stays an implementation detail of TensorCore (`internal import`).
+    @usableFromInline
     static func sgemm(
         transposeA: Bool, transposeB: Bool,
         m: Int, n: Int, k: Int,

@@ -1,6 +1,6 @@
 import Dispatch
 import Synchronization
-import _CBLAS
+internal import _CBLAS
 
 /// The process-wide compute thread budget shared by BLAS and TensorCore's own kernels.
 ///

@@ -1,4 +1,4 @@
-import _CKernels
+internal import _CKernels
 
 /// The C kernel table behind TensorCore's elementwise, softmax, layer-norm and reduction ops.
 ///

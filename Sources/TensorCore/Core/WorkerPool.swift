@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-import _CKernels
+internal import _CKernels
 
 /// The persistent threads that run ``ComputeContext/parallelFor(_:minimumChunk:_:)`` regions.
 ///

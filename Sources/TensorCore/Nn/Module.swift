@@ -4,7 +4,12 @@
 /// be registered by hand and a forgotten parameter cannot silently stay untrained. Property names
 /// become state-dict keys in PyTorch's snake_case (`temporalFc` → `temporal_fc`); arrays of modules
 /// or parameters are numbered (`blocks.3.attn.qkv.weight`). A subclass whose key differs from the
-/// snake_case of its property overrides ``key(forProperty:)``.
+/// snake_case of its property overrides ``key(forProperty:)``. A child listed under the empty key
+/// segment `""` is flattened into its parent: its keys appear without a prefix, as when a model and
+/// its heads form one PyTorch module (TIME's `temp_head.*` beside the backbone's `blocks.*`).
+///
+/// Non-trainable tensors are ``Buffer``s: found the same way, saved in state dicts, never
+/// optimised.
 open class Module {
     /// Whether the module is in training mode (dropout and drop-path active).
     public private(set) var isTraining = true
@@ -26,6 +31,11 @@ open class Module {
         reflectedMembers().parameters
     }
 
+    /// The buffers held directly by this module (not by children), with their key segments.
+    open func namedOwnBuffers() -> [(String, Buffer)] {
+        reflectedMembers().buffers
+    }
+
     /// Every parameter in the tree, keyed by dotted path (PyTorch `named_parameters()` order:
     /// own parameters first, then children in declaration order).
     public func namedParameters() -> [(String, Parameter)] {
@@ -37,10 +47,18 @@ open class Module {
                 result.append((prefix + name, p))
             }
             for (name, child) in module.namedChildren().reversed() {
-                stack.append((prefix + name + ".", child))
+                stack.append((name.isEmpty ? prefix : prefix + name + ".", child))
             }
         }
         return result
+    }
+
+    /// Every buffer in the tree, keyed by dotted path (PyTorch `named_buffers()` order).
+    public func namedBuffers() -> [(String, Buffer)] {
+        namedStateEntries().compactMap { key, entry in
+            if case .buffer(let b) = entry { return (key, b) }
+            return nil
+        }
     }
 
     /// Every parameter in the tree.
@@ -56,7 +74,7 @@ open class Module {
         while let (path, module) = stack.popLast() {
             result.append((path, module))
             for (name, child) in module.namedChildren().reversed() {
-                stack.append((path.isEmpty ? name : path + "." + name, child))
+                stack.append((path.isEmpty || name.isEmpty ? path + name : path + "." + name, child))
             }
         }
         return result
@@ -87,9 +105,59 @@ open class Module {
     /// The number of scalar parameters in the tree.
     public var parameterCount: Int { parameters().reduce(0) { $0 + $1.value.count } }
 
-    private func reflectedMembers() -> (children: [(String, Module)], parameters: [(String, Parameter)]) {
+    /// One entry of a state dict: a parameter or a buffer.
+    enum StateEntry {
+        case parameter(Parameter)
+        case buffer(Buffer)
+
+        var shape: [Int] {
+            switch self {
+            case .parameter(let p): p.shape
+            case .buffer(let b): b.shape
+            }
+        }
+
+        func assign(_ value: Tensor) {
+            switch self {
+            case .parameter(let p): p.value = value
+            case .buffer(let b): b.value = value
+            }
+        }
+
+        var value: Tensor {
+            switch self {
+            case .parameter(let p): p.value
+            case .buffer(let b): b.value
+            }
+        }
+    }
+
+    /// Parameters and buffers by key, in PyTorch `state_dict()` order: each module's own parameters,
+    /// then its own buffers, then its children in order.
+    func namedStateEntries() -> [(String, StateEntry)] {
+        var result: [(String, StateEntry)] = []
+        var stack: [(String, Module)] = [("", self)]
+        var seen = Set<ObjectIdentifier>()
+        while let (prefix, module) = stack.popLast() {
+            for (name, p) in module.namedOwnParameters() where seen.insert(ObjectIdentifier(p)).inserted {
+                result.append((prefix + name, .parameter(p)))
+            }
+            for (name, b) in module.namedOwnBuffers() where seen.insert(ObjectIdentifier(b)).inserted {
+                result.append((prefix + name, .buffer(b)))
+            }
+            for (name, child) in module.namedChildren().reversed() {
+                stack.append((name.isEmpty ? prefix : prefix + name + ".", child))
+            }
+        }
+        return result
+    }
+
+    private func reflectedMembers()
+        -> (children: [(String, Module)], parameters: [(String, Parameter)], buffers: [(String, Buffer)])
+    {
         var children: [(String, Module)] = []
         var params: [(String, Parameter)] = []
+        var buffers: [(String, Buffer)] = []
         var mirrors: [Mirror] = []
         var mirror: Mirror? = Mirror(reflecting: self)
         while let m = mirror, m.subjectType != Module.self {
@@ -103,31 +171,34 @@ open class Module {
                 if label.hasPrefix("$__lazy_storage_$_") { continue }
                 if label.hasPrefix("_") { label.removeFirst() }
                 let key = self.key(forProperty: label)
-                Module.collect(child.value, key: key, children: &children, parameters: &params)
+                Module.collect(child.value, key: key, children: &children, parameters: &params, buffers: &buffers)
             }
         }
-        return (children, params)
+        return (children, params, buffers)
     }
 
     private static func collect(
         _ value: Any, key: String,
-        children: inout [(String, Module)], parameters: inout [(String, Parameter)]
+        children: inout [(String, Module)], parameters: inout [(String, Parameter)], buffers: inout [(String, Buffer)]
     ) {
         switch value {
         case let module as Module:
             children.append((key, module))
         case let parameter as Parameter:
             parameters.append((key, parameter))
+        case let buffer as Buffer:
+            buffers.append((key, buffer))
         default:
             let mirror = Mirror(reflecting: value)
             switch mirror.displayStyle {
             case .optional:
                 if let wrapped = mirror.children.first?.value {
-                    collect(wrapped, key: key, children: &children, parameters: &parameters)
+                    collect(wrapped, key: key, children: &children, parameters: &parameters, buffers: &buffers)
                 }
             case .collection:
                 for (i, element) in mirror.children.enumerated() {
-                    collect(element.value, key: key + "." + String(i), children: &children, parameters: &parameters)
+                    collect(element.value, key: key + "." + String(i), children: &children, parameters: &parameters,
+                            buffers: &buffers)
                 }
             default:
                 break

@@ -83,13 +83,14 @@ extension StateDictError: LocalizedError {
 }
 
 extension Module {
-    /// Every parameter's current value, keyed by dotted PyTorch-style name, in
-    /// ``namedParameters()`` order. The tensors are detached copies-on-write of the values.
+    /// Every parameter's and buffer's current value, keyed by dotted PyTorch-style name, in
+    /// PyTorch's `state_dict()` order (per module: parameters, buffers, then children). The tensors
+    /// are detached copies-on-write of the values.
     public func stateDict() -> [(String, Tensor)] {
-        namedParameters().map { ($0.0, $0.1.value.detached()) }
+        namedStateEntries().map { ($0.0, $0.1.value.detached()) }
     }
 
-    /// Assigns parameter values from a state dict.
+    /// Assigns parameter and buffer values from a state dict.
     ///
     /// With `strict` (the default) any missing, unexpected or shape-mismatched key throws a
     /// ``StateDictError`` listing all of them, and no parameter is modified. Without it, the keys
@@ -104,7 +105,7 @@ extension Module {
         }
         let (report, targets) = matchState(state.map { ($0.0, $0.1.shape) })
         if strict && !report.isExact { throw StateDictError(report: report) }
-        for (key, parameter) in targets { parameter.value = values[key]! }
+        for (key, entry) in targets { entry.assign(values[key]!) }
         return report
     }
 
@@ -133,19 +134,20 @@ extension Module {
         let file = try SafeTensors.read(contentsOf: url)
         let (report, targets) = matchState(file.entries.map { ($0.name, $0.shape) })
         if strict && !report.isExact { throw StateDictError(path: url.path, report: report) }
-        var values: [(Parameter, Tensor)] = []
-        for (key, parameter) in targets { values.append((parameter, try file.tensor(named: key))) }
-        for (parameter, value) in values { parameter.value = value }
+        var values: [(StateEntry, Tensor)] = []
+        for (key, entry) in targets { values.append((entry, try file.tensor(named: key))) }
+        for (entry, value) in values { entry.assign(value) }
         return report
     }
 
-    /// Compares the available keys and shapes with the parameters, without touching anything.
-    private func matchState(_ available: [(String, [Int])]) -> (StateDictReport, [(String, Parameter)]) {
+    /// Compares the available keys and shapes with the parameters and buffers, without touching
+    /// anything.
+    private func matchState(_ available: [(String, [Int])]) -> (StateDictReport, [(String, StateEntry)]) {
         let shapes = Dictionary(available, uniquingKeysWith: { first, _ in first })
-        let parameters = namedParameters()
+        let parameters = namedStateEntries()
         let known = Set(parameters.map(\.0))
         var report = StateDictReport()
-        var targets: [(String, Parameter)] = []
+        var targets: [(String, StateEntry)] = []
         for (key, parameter) in parameters {
             guard let shape = shapes[key] else {
                 report.missing.append(key)

@@ -1,7 +1,5 @@
 import Foundation
-#if os(Linux)
-import _CMalloc
-#endif
+import TensorCore
 
 /// What the process holds in memory, read from the kernel and the allocator (Linux; `nil`
 /// elsewhere).
@@ -12,17 +10,8 @@ enum ProcessMemory {
     /// The largest resident set so far (`VmHWM`), the figure a memory limit is checked against.
     static func peakResidentBytes() -> Int? { statusField("VmHWM:") }
 
-    /// Bytes handed out by malloc and not yet freed: small blocks in every arena (`uordblks`)
-    /// plus blocks served by their own `mmap` (`hblkhd`). Unlike the resident set, this falls
-    /// when tensors are freed, even though glibc keeps the pages (see `ComputeContext`).
-    static func heapInUseBytes() -> Int? {
-        #if os(Linux)
-        let info = mallinfo2()
-        return Int(info.uordblks) + Int(info.hblkhd)
-        #else
-        return nil
-        #endif
-    }
+    /// Bytes handed out by malloc and not yet freed (``HeapStatistics/inUseBytes()``).
+    static func heapInUseBytes() -> Int? { HeapStatistics.inUseBytes() }
 
     private static func statusField(_ name: String) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }

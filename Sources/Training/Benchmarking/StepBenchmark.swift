@@ -96,7 +96,7 @@ public struct StepBenchmark: Sendable {
                      "StepBenchmark: batch size \(batchSize) and steps \(steps) must be positive")
         self.model = model
         self.overrides = overrides
-        self.config = try Backbones.config(model, overrides: overrides)
+        self.config = try Backbones.transformerConfig(model, overrides: overrides)
         self.family = Backbones.variants[model]!.family
         self.batchSize = batchSize
         self.steps = steps
@@ -207,8 +207,15 @@ final class BenchmarkedStep {
         guard let objective, let flowLabels else {
             return crossEntropy(logits: model(clip), labels: labels)
         }
-        return objective.lossTerms(
-            model: model, clips: clip, labels: labels, flowLabels: flowLabels, using: &generator).terms.total
+        // The trainer's TIME step (TIMETrainingObjective) runs the same function with the same closures.
+        let backbone = model as! any TokenBackbone
+        return objective.step(
+            clips: clip, labels: labels, flowLabels: flowLabels, using: &generator,
+            forward: { clip in
+                let (cls, tokens) = backbone.features(clip)
+                return (backbone.head(cls), tokens)
+            },
+            classify: { backbone($0) }).terms.total
     }
 
     /// One step of the mode.

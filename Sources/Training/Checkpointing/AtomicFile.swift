@@ -7,13 +7,13 @@ import Glibc
 /// disk and renamed over the destination, and the folder itself is then flushed, so after a crash
 /// the destination holds either the old or the new contents, never a mix.
 enum AtomicFile {
-    static func write(_ data: Data, to path: String) throws(CheckpointError) {
+    static func write(_ data: Data, to path: String) throws(TrainingCheckpointError) {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         let temporary = folder + "/.\(url.lastPathComponent).\(UUID().uuidString).tmp"
         do {
             guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
-                throw CheckpointError.writeFailed(path: path, reason: "cannot create \(temporary)")
+                throw TrainingCheckpointError.writeFailed(path: path, reason: "cannot create \(temporary)")
             }
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
             try handle.write(contentsOf: data)

@@ -1,6 +1,5 @@
 import Foundation
 import TensorCore
-import _CKernels
 
 /// Adam with decoupled weight decay, with exactly the arithmetic of PyTorch's `torch.optim.AdamW`
 /// (single-tensor implementation), including `amsgrad`.
@@ -55,13 +54,8 @@ public final class AdamW: Optimizer {
     }
 
     private func update(_ parameter: Parameter, grad: Tensor, slot: ParameterSlot, lr: Double, weightDecay: Double) {
-        let t = Double(slot.step)
-        var coefficients = vssl_adamw_coefficients(
-            decay: Float(1 - lr * weightDecay), apply_decay: weightDecay != 0 ? 1 : 0,
-            w1: Float(1 - betas.0), b2: Float(betas.1), w2: Float(1 - betas.1),
-            step_size: Float(lr / (1 - pow(betas.0, t))), correction2_sqrt: Float(pow(1 - pow(betas.1, t), 0.5)),
-            epsilon: Float(epsilon))
-        let kernel = vssl_active_kernels().pointee.adamw
+        let coefficients = AdamWCoefficients(
+            learningRate: lr, betas: betas, epsilon: epsilon, weightDecay: weightDecay, step: slot.step)
         let n = parameter.value.count
         grad.withUnsafeBufferPointer { g in
             slot.withBuffer("exp_avg", count: n) { m in
@@ -70,13 +64,8 @@ public final class AdamW: Optimizer {
                         parameter.update { p in
                             guard let pp = p.baseAddress, let gp = g.baseAddress, let mp = m.baseAddress,
                                   let vp = v.baseAddress else { return }
-                            let vMaxp = vMax?.baseAddress
-                            withUnsafePointer(to: &coefficients) { c in
-                                ComputeContext.parallelFor(n, minimumChunk: 1 << 15) { range in
-                                    let i = range.lowerBound
-                                    kernel(c, pp + i, gp + i, mp + i, vp + i, vMaxp.map { $0 + i }, range.count)
-                                }
-                            }
+                            AdamWKernel.update(coefficients, parameters: pp, gradients: gp, firstMoments: mp,
+                                               secondMoments: vp, maxSecondMoments: vMax?.baseAddress, count: n)
                         }
                     }
                 }

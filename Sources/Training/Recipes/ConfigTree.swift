@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// A parsed YAML document kept as plain values, in file order, so that overrides can be applied and
@@ -82,14 +83,19 @@ indirect enum ConfigTree: Equatable, Sendable {
             guard !key.isEmpty, keys.allSatisfy({ !$0.isEmpty }) else {
                 throw .badOverride(text, reason: "empty key")
             }
+            guard !valueText.trimmingCharacters(in: .whitespaces).isEmpty else {
+                // An empty value would otherwise read as null and fall back to the built-in default,
+                // silently replacing the recipe's own value.
+                throw .badOverride(text, reason: "empty value (write `\(key)=null` to clear an optional key)")
+            }
             let value: ConfigTree
             do {
                 value = try ConfigTree.parse(valueText, path: "override")
             } catch {
                 throw .badOverride(text, reason: "the value is not YAML")
             }
-            // A lone scalar document parses as itself; an empty value means null.
-            result = result.setting(keys[...], to: value == .map([]) ? .null : value)
+            // A lone scalar document parses as itself.
+            result = result.setting(keys[...], to: value)
         }
         return result
     }

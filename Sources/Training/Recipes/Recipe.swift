@@ -1,23 +1,70 @@
 import Foundation
+import VideoIO
 import VideoTransformers
 
-/// A training recipe: model, data, objective, optimizer, schedule and loop settings, read from YAML.
+/// A training recipe: model, data, objective, optimizer, schedule, loop and evaluation settings,
+/// read from YAML.
 ///
 /// Every key has a documented default except `model.name` and `data.train`; unknown keys and values
-/// of the wrong kind are errors naming the dotted key (see ``RecipeError``). The resolved recipe
+/// of the wrong kind are errors naming the dotted key (see ``RecipeError``). Each section is a
+/// ``RecipeSection`` whose fields read, default and write its keys; the `objective` section
+/// belongs to the registered objective its `kind` names (``Objectives``). The resolved recipe
 /// (defaults filled in, overrides applied) is what ``yaml`` writes, and it is stored in every run
 /// folder and checkpoint. `configs/time/timesformer_ssv2.yaml` is TIME's SSv2 recipe.
 public struct Recipe: Sendable, Equatable {
-    /// The backbone: a registered variant and its overrides.
-    public struct Model: Sendable, Equatable {
+    /// The backbone: a registered variant, its overrides and the weights it starts from.
+    public struct ModelSection: RecipeSection {
         /// A name from ``Backbones/names``, e.g. `timesformer_base_8x224`.
-        public var name: String
-        /// Overrides by reference key (`drop_path_rate`, `num_classes`, `img_size`, …).
+        public var name = ""
+        /// Overrides by reference key (`drop_path_rate`, `num_classes`, `img_size`, …); the keys the
+        /// variant's configuration accepts.
         public var overrides: [String: ConfigValue] = [:]
+        /// Weights to start from (safetensors or PyTorch `.pth`/`.pyth`), or nil for random
+        /// initialisation. See ``WeightSource``.
+        public var weights: String?
+        /// How checkpoint keys map to the model's (``KeyMaps``): `auto`, `facebook`, `time`,
+        /// `timm-inflation`, or a registered map.
+        public var keyMap = "auto"
+        /// A prefix selecting and stripping a sub-dict of the checkpoint (`backbone.`, `module.`).
+        public var prefix: String?
+        /// Key patterns left at initialisation (`head.*`): matching model keys are not loaded and
+        /// matching checkpoint keys are ignored, both reported.
+        public var skip: [String] = []
+
+        /// Creates the section with defaults.
+        public init() {}
+
+        /// `name`, `weights`, `key_map`, `prefix`, `skip` (`overrides` depends on the variant and
+        /// is read by the recipe).
+        public static var fields: [RecipeField<Self>] {
+            [.string("name", \.name), .string("weights", \.weights), .string("key_map", \.keyMap),
+             .string("prefix", \.prefix), .strings("skip", \.skip)]
+        }
+
+        /// Checks that the name is given and registered and that the key map exists.
+        public func validate(path: String) throws(RecipeError) {
+            guard !name.isEmpty else { throw .missingKey("\(path).name") }
+            guard Backbones.variants[name] != nil else {
+                throw .invalidValue(key: "\(path).name", value: name,
+                                    reason: "is not a registered backbone (\(Backbones.names.joined(separator: ", ")))")
+            }
+            guard KeyMaps.names.contains(keyMap) else {
+                throw .invalidValue(key: "\(path).key_map", value: keyMap,
+                                    reason: "is not a key map (\(KeyMaps.names.joined(separator: ", ")))")
+            }
+            if let weights, weights.isEmpty {
+                throw .invalidValue(key: "\(path).weights", value: "\"\"", reason: "must name a file")
+            }
+        }
+
+        /// The weights to load, or nil.
+        public var weightSource: WeightSource? {
+            weights.map { WeightSource(path: $0, keyMap: keyMap, prefix: prefix, skip: skip) }
+        }
     }
 
     /// How clips are read and augmented.
-    public struct Data: Sendable, Equatable {
+    public struct DataSection: RecipeSection {
         /// How frames are picked from a video.
         public enum Sampler: String, Sendable, CaseIterable {
             /// TSN segments (TIME §1.5): random frame per segment in training, middles in evaluation.
@@ -28,8 +75,8 @@ public struct Recipe: Sendable, Equatable {
         /// Folder that relative list and video paths resolve against (the working directory when empty).
         public var root: String = ""
         /// The training `path label` list.
-        public var train: String
-        /// The validation `path label` list, if any.
+        public var train: String = ""
+        /// The validation `path label` list, if any; evaluated during training (``EvalSection``).
         public var val: String?
         /// A JSON object mapping class names to subsets (`temporal`, `static`), if any.
         public var subsets: String?
@@ -56,33 +103,57 @@ public struct Recipe: Sendable, Equatable {
         public var std: [Double] = [0.5, 0.5, 0.5]
         /// Loader worker threads.
         public var workers: Int = 2
+
+        /// Creates the section with defaults.
+        public init() {}
+
+        /// The data keys.
+        public static var fields: [RecipeField<Self>] {
+            [.string("root", \.root), .string("train", \.train), .string("val", \.val),
+             .string("subsets", \.subsets), .string("classes", \.classes), .int("frames", \.frames, minimum: 1),
+             .ints("decode_size", \.decodeSize, count: 2, minimum: 1),
+             .ints("scale_jitter", \.scaleJitter, count: 2, minimum: 1), .int("crop", \.crop, minimum: 1),
+             .choice("sampler", \.sampler), .string("rand_augment", \.randAugment), .bool("flip", \.flip),
+             .doubles("mean", \.mean, count: 3), .doubles("std", \.std, count: 3, .positive),
+             .int("workers", \.workers, minimum: 1)]
+        }
+
+        /// Checks the training list is given, the jitter range, the crop and the RandAugment string.
+        public func validate(path: String) throws(RecipeError) {
+            guard !train.isEmpty else { throw .missingKey("\(path).train") }
+            guard scaleJitter[0] <= scaleJitter[1] else {
+                throw .invalidValue(key: "\(path).scale_jitter", value: "\(scaleJitter)", reason: "must be [min, max]")
+            }
+            guard crop <= scaleJitter[0] else {
+                throw .invalidValue(key: "\(path).crop", value: "\(crop)",
+                                    reason: "exceeds the smallest jittered short side \(scaleJitter[0])")
+            }
+            if let config = randAugment {
+                do { _ = try RandAugment(config: config) } catch {
+                    throw .invalidValue(key: "\(path).rand_augment", value: config,
+                                        reason: "is not a RandAugment string: \(error)")
+                }
+            }
+        }
     }
 
-    /// What is minimised.
-    public struct Objective: Sendable, Equatable {
-        /// The training objective.
-        public enum Kind: String, Sendable, CaseIterable {
-            /// Label-smoothed cross-entropy only: the baseline.
-            case supervised
-            /// TIME: classification, frame order, debiasing and flow direction.
-            case time
+    /// What is minimised: a registered objective and its own settings.
+    public struct ObjectiveSection: Sendable, Equatable {
+        /// The registered objective (``Objectives/kinds``): `supervised`, `time`, ….
+        public var kind: String
+        /// The objective's own keys, resolved (defaults filled in) and validated by its registration.
+        var settings: ConfigTree
+
+        /// The settings as the objective's section type.
+        ///
+        /// - Throws: ``RecipeError`` when `S` is not the type the objective registered.
+        public func settings<S: RecipeSection>(as type: S.Type) throws(RecipeError) -> S {
+            try S.read(settings, path: "objective")
         }
-        /// The objective.
-        public var kind: Kind = .time
-        /// Label smoothing of the classification (and TIME's order and flow) terms.
-        public var labelSmoothing: Double = 0.2
-        /// Weight of the classification term.
-        public var classificationWeight: Double = 1
-        /// Weight of the frame-order term (TIME only).
-        public var orderWeight: Double = 1
-        /// Weight of the debiasing term (TIME only).
-        public var debiasWeight: Double = 1
-        /// Weight of the flow-direction term (TIME only).
-        public var flowWeight: Double = 1
     }
 
     /// The optimizer and its parameter groups.
-    public struct Optimizer: Sendable, Equatable {
+    public struct OptimizerSection: RecipeSection {
         /// Optimizer families.
         public enum Name: String, Sendable, CaseIterable {
             /// ``AdamW``.
@@ -117,10 +188,21 @@ public struct Recipe: Sendable, Equatable {
         public var weightDecay: Double = 0.05
         /// Which parameters are decayed.
         public var weightDecayRule: DecayRule = .ndim
+
+        /// Creates the section with defaults.
+        public init() {}
+
+        /// The optimizer keys.
+        public static var fields: [RecipeField<Self>] {
+            [.choice("name", \.name), .double("lr", \.lr, .nonNegative), .doubles("betas", \.betas, count: 2, .fraction),
+             .double("eps", \.eps, .positive), .bool("amsgrad", \.amsgrad), .double("momentum", \.momentum, .fraction),
+             .bool("nesterov", \.nesterov), .double("weight_decay", \.weightDecay, .nonNegative),
+             .choice("weight_decay_rule", \.weightDecayRule)]
+        }
     }
 
     /// The learning rate as a function of the (fractional) epoch.
-    public struct Schedule: Sendable, Equatable {
+    public struct ScheduleSection: RecipeSection {
         /// Schedule families.
         public enum Policy: String, Sendable, CaseIterable {
             /// The base rate throughout.
@@ -142,10 +224,31 @@ public struct Recipe: Sendable, Equatable {
         public var warmupEpochs: Double = 0
         /// The rate warm-up starts from.
         public var warmupStartLR: Double = 0
+
+        /// Creates the section with defaults.
+        public init() {}
+
+        /// The schedule keys.
+        public static var fields: [RecipeField<Self>] {
+            [.choice("policy", \.policy), .doubles("steps", \.steps, .nonNegative),
+             .doubles("relative_lrs", \.relativeLRs, .nonNegative), .double("end_lr", \.endLR, .nonNegative),
+             .double("warmup_epochs", \.warmupEpochs, .nonNegative),
+             .double("warmup_start_lr", \.warmupStartLR, .nonNegative)]
+        }
+
+        /// Checks that step boundaries start at 0, increase and match the rates.
+        public func validate(path: String) throws(RecipeError) {
+            guard policy == .stepsWithRelativeLRs else { return }
+            guard steps.count == relativeLRs.count, steps.first == 0,
+                  zip(steps, steps.dropFirst()).allSatisfy({ $0 < $1 }) else {
+                throw .invalidValue(key: "\(path).steps", value: "\(steps)",
+                                    reason: "must start at 0, increase, and match \(path).relative_lrs in count")
+            }
+        }
     }
 
-    /// The loop: length, batches, regularisation of the update, checkpoints.
-    public struct Training: Sendable, Equatable {
+    /// The loop: length, batches, regularisation of the update, checkpoints, validation.
+    public struct TrainSection: RecipeSection {
         /// Epochs to train.
         public var epochs: Int = 35
         /// Clips per forward pass.
@@ -160,32 +263,99 @@ public struct Recipe: Sendable, Equatable {
         public var maxSteps: Int?
         /// Write a checkpoint every this many optimizer steps (and at the end).
         public var checkpointEvery: Int = 500
-        /// Complete checkpoints kept (older ones are deleted).
+        /// Complete checkpoints kept (older ones are deleted; `checkpoints/best` is kept apart).
         public var keepCheckpoints: Int = 3
         /// Report progress every this many optimizer steps.
         public var logEvery: Int = 10
+        /// Evaluate `data.val` every this many epochs (and after the last); 0 turns validation off.
+        public var evalEvery: Int = 1
+
+        /// Creates the section with defaults.
+        public init() {}
+
+        /// The loop keys.
+        public static var fields: [RecipeField<Self>] {
+            [.int("epochs", \.epochs, minimum: 1), .int("batch_size", \.batchSize, minimum: 1),
+             .int("accumulation", \.accumulation, minimum: 1), .double("clip_grad_norm", \.clipGradNorm, .positive),
+             .double("ema_decay", \.emaDecay, .unitInterval), .int("max_steps", \.maxSteps, minimum: 1),
+             .int("checkpoint_every", \.checkpointEvery, minimum: 1),
+             .int("keep_checkpoints", \.keepCheckpoints, minimum: 1), .int("log_every", \.logEvery, minimum: 1),
+             .int("eval_every", \.evalEvery, minimum: 0)]
+        }
+    }
+
+    /// How `data.val` is evaluated during training: the test views and the metric that picks
+    /// `checkpoints/best`.
+    public struct EvalSection: RecipeSection {
+        /// The metric that decides the best checkpoint.
+        public enum Metric: String, Sendable, CaseIterable {
+            /// Top-1 accuracy on the original frames.
+            case top1
+            /// Top-5 accuracy.
+            case top5
+            /// Mean class accuracy.
+            case meanClass = "mean_class"
+            /// TIME's Gap (top-1 original − shuffled); needs `eval.shuffled: true`.
+            case gap
+        }
+        /// Spatial crops per clip: 1 (centre) or 3 (TIME's test protocol).
+        public var crops: Int = 3
+        /// Videos per evaluation batch.
+        public var batchSize: Int = 8
+        /// Whether each evaluation also runs on frame-shuffled clips and reports the Gap per subset.
+        public var shuffled: Bool = false
+        /// The metric `checkpoints/best` is kept by (higher is better).
+        public var bestMetric: Metric = .top1
+        /// The seed of the shuffled-frame permutations.
+        public var seed: Int = 0
+
+        /// Creates the section with defaults.
+        public init() {}
+
+        /// The evaluation keys.
+        public static var fields: [RecipeField<Self>] {
+            [.int("crops", \.crops, minimum: 1), .int("batch_size", \.batchSize, minimum: 1),
+             .bool("shuffled", \.shuffled), .choice("best_metric", \.bestMetric), .int("seed", \.seed, minimum: 0)]
+        }
+
+        /// Checks the crop count and that the Gap is only chosen with shuffled evaluation.
+        public func validate(path: String) throws(RecipeError) {
+            guard crops == 1 || crops == 3 else {
+                throw .invalidValue(key: "\(path).crops", value: "\(crops)", reason: "must be 1 or 3")
+            }
+            if bestMetric == .gap && !shuffled {
+                throw .invalidValue(key: "\(path).best_metric", value: "gap", reason: "needs \(path).shuffled: true")
+            }
+        }
     }
 
     /// The backbone.
-    public var model: Model
+    public var model: ModelSection
     /// The data.
-    public var data: Data
+    public var data: DataSection
     /// The objective.
-    public var objective = Objective()
+    public var objective: ObjectiveSection
     /// The optimizer.
-    public var optimizer = Optimizer()
+    public var optimizer = OptimizerSection()
     /// The schedule.
-    public var schedule = Schedule()
+    public var schedule = ScheduleSection()
     /// The loop.
-    public var training = Training()
+    public var training = TrainSection()
+    /// Validation during training.
+    public var evaluation = EvalSection()
     /// The seed of initialisation, loader order, augmentation, drop-path and frame permutations.
     public var seed: UInt64 = 0
-    /// The run folder: metrics, plots, checkpoints.
+    /// The run folder: metrics, plots, checkpoints. A relative path is resolved against the
+    /// working directory when training starts, and recorded absolute in the run's `config.yaml`.
     public var outputDir: String = "runs/run"
 
-    /// Creates a recipe with defaults for everything but the model name and training list.
+    /// Creates a recipe with defaults for everything but the model name and training list; the
+    /// objective is TIME with its reference settings.
     public init(model: String, train: String) {
-        self.model = Model(name: model)
-        self.data = Data(train: train)
+        self.model = ModelSection()
+        self.model.name = model
+        self.data = DataSection()
+        self.data.train = train
+        self.objective = Objectives.defaultSection
     }
 }

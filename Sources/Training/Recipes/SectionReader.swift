@@ -86,6 +86,21 @@ struct SectionReader {
         return result
     }
 
+    mutating func strings(_ key: String) throws(RecipeError) -> [String]? {
+        guard let value = raw(key) else { return nil }
+        guard case .list(let items) = value else {
+            throw .wrongType(key: full(key), expected: "a list of texts", found: value.kindDescription)
+        }
+        var result: [String] = []
+        for item in items {
+            guard case .scalar(let s, _) = item else {
+                throw .wrongType(key: full(key), expected: "a list of texts", found: item.kindDescription)
+            }
+            result.append(s)
+        }
+        return result
+    }
+
     mutating func ints(_ key: String, count: Int) throws(RecipeError) -> [Int]? {
         guard let value = raw(key) else { return nil }
         guard case .list(let items) = value else {

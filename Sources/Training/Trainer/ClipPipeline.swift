@@ -10,7 +10,7 @@ public enum ClipPipeline {
     /// The training transform of `data`.
     ///
     /// - Throws: ``TransformError`` when the RandAugment string does not parse.
-    public static func training(_ data: Recipe.Data) throws -> DataLoader.ClipTransform {
+    public static func training(_ data: Recipe.DataSection) throws -> DataLoader.ClipTransform {
         let augment = try data.randAugment.map { try RandAugment(config: $0) }
         let mean = data.mean.map(Float.init), std = data.std.map(Float.init)
         let jitter = data.scaleJitter, crop = data.crop, flip = data.flip

@@ -3,7 +3,8 @@ import TensorCore
 extension Trainer {
     /// The memory one training step of this recipe will need, measured before training.
     ///
-    /// Runs the step's forward pass (both forwards and the heads for TIME) on one random clip of
+    /// Runs the objective's forward pass (both forwards and the heads for TIME, with the loader
+    /// extras it asks for computed from the clip) on one random clip of
     /// the recipe's frame count and crop, in training mode, and scales the activations it holds to
     /// `train.batch_size`; adds the parameters, their gradients and the optimizer's state (AdamW
     /// two tensors per parameter, three with amsgrad; SGD one with momentum; one more for a
@@ -15,22 +16,19 @@ extension Trainer {
         let data = recipe.data
         var scratch = RandomGenerator(seed: recipe.seed ^ 0x6d65_6d6f_7279)
         let clip = Tensor.normal([1, data.frames, 3, data.crop, data.crop], using: &scratch)
-        let grid = data.crop / model.patchSize
-        let flow = objective == nil ? nil
-            : IntTensor(shape: [1, data.frames - 1, grid * grid],
-                        scalars: [Int](repeating: 0, count: (data.frames - 1) * grid * grid))
-        let modelLayers = model.randomLayerStates()
-        let objectiveLayers = objective?.randomLayerStates()
+        var extras: [String: IntTensor] = [:]
+        for extra in objective.loaderExtras {
+            guard let value = try? extra.compute(clip.squeezed(axis: 0)) else { return nil }
+            extras[extra.name] = IntTensor(shape: [1] + value.shape, scalars: value.scalars)
+        }
+        let batch = TrainingBatch(clips: clip, labels: [0], extras: extras)
+        let layers = model.randomLayerStates()
         let wasTraining = model.isTraining
-        let objectiveWasTraining = objective?.isTraining ?? false
         model.train()
-        objective?.train()
         defer {
             // The same modules were read a moment ago, so the paths match and restoring cannot fail.
-            try! model.restoreRandomLayerStates(modelLayers)
-            if let objectiveLayers { try! objective?.restoreRandomLayerStates(objectiveLayers) }
+            try! model.restoreRandomLayerStates(layers)
             model.setTraining(wasTraining)
-            objective?.setTraining(objectiveWasTraining)
         }
         let o = recipe.optimizer
         var copies: Int
@@ -39,11 +37,13 @@ extension Trainer {
         case .sgd: copies = o.momentum != 0 ? 1 : 0
         }
         if recipe.training.emaDecay != nil { copies += 1 }
+        let objective = self.objective, model = self.model
         return TrainingMemoryEstimate.measure(
             batchSize: recipe.training.batchSize, parameters: namedParameters().map(\.1),
             optimizerStateCopies: copies
         ) {
-            lossTerms(clips: clip, labels: [0], flowLabels: flow, using: &scratch).0.total
+            // A loss that cannot be computed here fails on the first training step with its error.
+            (try? objective.lossTerms(batch, model: model, using: &scratch).terms.total) ?? Tensor(0)
         }
     }
 }

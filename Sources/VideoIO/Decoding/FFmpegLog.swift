@@ -1,4 +1,4 @@
-import _CFFmpeg
+internal import _CFFmpeg
 
 /// How much FFmpeg itself writes to standard error (its own log, separate from VideoIO's errors).
 ///

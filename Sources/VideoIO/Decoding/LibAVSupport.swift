@@ -1,4 +1,4 @@
-import _CFFmpeg
+internal import _CFFmpeg
 
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,4 @@
-import _CFFmpeg
+internal import _CFFmpeg
 
 /// Every frame of one stream, found by demuxing all packets once, in presentation order.
 ///

@@ -1,4 +1,4 @@
-import _CFFmpeg
+internal import _CFFmpeg
 
 // The decode loop behind `VideoReader.frames(at:)`: position, feed packets, match frames by pts.
 extension VideoReader {

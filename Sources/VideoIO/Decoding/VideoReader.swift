@@ -1,6 +1,6 @@
 import Foundation
 import TensorCore
-import _CFFmpeg
+internal import _CFFmpeg
 
 /// Reads frames from one video file with exact index and timestamp access.
 ///

@@ -1,4 +1,4 @@
-import _CFFmpeg
+internal import _CFFmpeg
 
 /// Which encoder ``VideoWriter`` uses and how.
 public enum VideoCodecChoice: Sendable, Hashable {

@@ -1,5 +1,5 @@
 import Foundation
-import _CFFmpeg
+internal import _CFFmpeg
 
 /// Writes RGB frames to a video file with libavcodec.
 ///

@@ -8,7 +8,7 @@ import TensorCore
 /// Parameter names equal the reference state-dict keys: `cls_token`, `pos_embed`, `temp_embed`,
 /// `patch_embed.proj`, `blocks.i.{norm1, attn.{qkv, proj_q, proj_kv, proj}, norm2, mlp}`, `norm`,
 /// `pre_logits.fc`, `head`.
-public final class Motionformer: Module, VideoBackbone {
+public final class Motionformer: Module, TokenBackbone {
     /// The class token, `[1, 1, C]`.
     public let clsToken: Parameter
     /// The spatial position embedding, `[1, 1 + N, C]` (index 0 is the class position).

@@ -7,7 +7,7 @@ import TensorCore
 /// Parameter names equal the TIME / facebookresearch state-dict keys (without FB's `model.`
 /// prefix): `cls_token`, `pos_embed`, `time_embed`, `patch_embed.proj`, `blocks.i.{norm1, attn,
 /// temporal_norm1, temporal_attn, temporal_fc, norm2, mlp}`, `norm`, `head`.
-public final class TimeSformer: Module, VideoBackbone {
+public final class TimeSformer: Module, TokenBackbone {
     /// The class token, `[1, 1, C]`.
     public let clsToken: Parameter
     /// The spatial position embedding, `[1, 1 + N, C]` (index 0 is the class position).

@@ -8,7 +8,7 @@ import TensorCore
 /// the clip's class embedding is the mean of the per-frame final-norm class tokens, and the tokens
 /// are the per-frame patch tokens `[B, T, N, C]`. With `T = 1` this is exactly the image model.
 /// There is no time embedding, so ``frameCount`` is 1 and any `T` is accepted.
-public final class VisionTransformer: Module, VideoBackbone {
+public final class VisionTransformer: Module, TokenBackbone {
     /// The class token, `[1, 1, C]`.
     public let clsToken: Parameter
     /// The position embedding, `[1, 1 + N, C]` (index 0 is the class position).

@@ -9,7 +9,7 @@ import TensorCore
 /// temp_embed, patch_embed.proj, blocks.i.{norm1, attn.qkv, attn.proj, norm2, mlp}, norm}` and
 /// `consensus.*`. ``features(_:)`` returns the consensus embedding (the `mlp_head` output) as the
 /// class embedding and the per-frame final-norm patch tokens; ``head(_:)`` is `consensus.head`.
-public final class XViT: Module, VideoBackbone {
+public final class XViT: Module, TokenBackbone {
     /// The per-frame ViT with space-time mixing attention.
     public let baseModel: XViTFrameEncoder
     /// The temporal consensus head over the per-frame class tokens.

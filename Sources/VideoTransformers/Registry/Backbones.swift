@@ -2,26 +2,35 @@ import TensorCore
 
 /// The registry of named backbone variants.
 ///
-/// Each variant is a family (how to build the network) plus a base ``TransformerConfig``;
-/// overrides change single hyper-parameters by their reference names. Families: `vit`,
+/// Each variant is a family (how to build the network) plus a base configuration of any
+/// ``BackboneConfiguration`` type; overrides change single hyper-parameters by their reference
+/// names, and each configuration type validates its own keys. Families: `vit`,
 /// `timesformer`, `motionformer` (trajectory attention) and `xvit` (space-time mixing).
 public enum Backbones {
-    /// One named variant: a base configuration and the builder of its family.
+    /// One named variant: a base configuration of any type and the builder of its family.
     public struct Variant: Sendable {
         /// The family, e.g. `"timesformer"` or `"vit"`.
         public var family: String
-        /// The configuration before overrides.
-        public var config: TransformerConfig
-        /// Builds the network from a validated configuration.
-        public var build: @Sendable (TransformerConfig, inout RandomGenerator) -> any VideoBackbone
+        /// The configuration before overrides (``TransformerConfig`` for the ViT family).
+        public var config: any BackboneConfiguration
+        /// Builds the network from a validated configuration of the variant's own type.
+        let builder: @Sendable (any BackboneConfiguration, inout RandomGenerator) -> any VideoBackbone
 
-        /// Creates a variant.
-        public init(family: String, config: TransformerConfig,
-                    build: @escaping @Sendable (TransformerConfig, inout RandomGenerator) -> any VideoBackbone) {
+        /// Creates a variant whose configuration type is `C`.
+        public init<C: BackboneConfiguration>(
+            family: String, config: C, build: @escaping @Sendable (C, inout RandomGenerator) -> any VideoBackbone
+        ) {
             self.family = family
             self.config = config
-            self.build = build
+            builder = { config, generator in
+                // Configurations reach the builder only from this variant, with overrides applied
+                // to a copy of `config`, so the type always matches.
+                build(config as! C, &generator)
+            }
         }
+
+        /// The override keys the variant's configuration accepts.
+        public var overrideKeys: [String] { type(of: config).overrideKeys }
     }
 
     /// Every registered variant by name.
@@ -62,22 +71,38 @@ public enum Backbones {
     /// The registered names, sorted.
     public static var names: [String] { variants.keys.sorted() }
 
-    /// The override keys every variant accepts, sorted.
-    public static let overrideKeys: [String] = [
-        "depth", "drop_path_rate", "embed_dim", "img_size", "mlp_ratio", "num_classes", "num_frames",
-        "num_heads", "patch_size",
-    ]
+    /// The override keys of the ViT-family variants (``TransformerConfig/overrideKeys``).
+    public static var overrideKeys: [String] { TransformerConfig.overrideKeys }
+
+    /// The override keys the variant `name` accepts.
+    public static func overrideKeys(of name: String) throws(BackboneConfigError) -> [String] {
+        guard let variant = variants[name] else { throw .unknownModel(name, available: names) }
+        return variant.overrideKeys
+    }
 
     /// The configuration `name` resolves to after `overrides`, validated.
     public static func config(
         _ name: String, overrides: [String: ConfigValue] = [:]
-    ) throws(BackboneConfigError) -> TransformerConfig {
+    ) throws(BackboneConfigError) -> any BackboneConfiguration {
         guard let variant = variants[name] else { throw .unknownModel(name, available: names) }
         var config = variant.config
         for key in overrides.keys.sorted() {
-            try apply(key, overrides[key]!, to: &config)
+            try config.set(key, to: overrides[key]!)
         }
         if let problem = config.problem { throw .inconsistent(model: name, reason: problem) }
+        return config
+    }
+
+    /// The configuration of a ViT-family variant (TimeSformer, Motionformer, X-ViT, ViT).
+    ///
+    /// - Throws: as ``config(_:overrides:)``, and ``BackboneConfigError/inconsistent(model:reason:)``
+    ///   when the variant is not a transformer.
+    public static func transformerConfig(
+        _ name: String, overrides: [String: ConfigValue] = [:]
+    ) throws(BackboneConfigError) -> TransformerConfig {
+        guard let config = try config(name, overrides: overrides) as? TransformerConfig else {
+            throw .inconsistent(model: name, reason: "is not a transformer backbone")
+        }
         return config
     }
 
@@ -90,7 +115,7 @@ public enum Backbones {
         _ name: String, overrides: [String: ConfigValue] = [:], using generator: inout RandomGenerator
     ) throws(BackboneConfigError) -> any VideoBackbone {
         let config = try config(name, overrides: overrides)
-        return variants[name]!.build(config, &generator)
+        return variants[name]!.builder(config, &generator)
     }
 
     private static func timesformer(_ config: TransformerConfig, _ generator: inout RandomGenerator) -> any VideoBackbone {
@@ -107,46 +132,5 @@ public enum Backbones {
 
     private static func vit(_ config: TransformerConfig, _ generator: inout RandomGenerator) -> any VideoBackbone {
         VisionTransformer(config, using: &generator)
-    }
-
-    private static func apply(
-        _ key: String, _ value: ConfigValue, to config: inout TransformerConfig
-    ) throws(BackboneConfigError) {
-        func int(minimum: Int = 1) throws(BackboneConfigError) -> Int {
-            guard let v = value.intValue else {
-                throw .invalidValue(key: key, value: value.description, reason: "expected an integer")
-            }
-            guard v >= minimum else {
-                throw .invalidValue(key: key, value: value.description, reason: "must be at least \(minimum)")
-            }
-            return v
-        }
-        func real() throws(BackboneConfigError) -> Double {
-            guard let v = value.doubleValue else {
-                throw .invalidValue(key: key, value: value.description, reason: "expected a number")
-            }
-            return v
-        }
-        switch key {
-        case "embed_dim": config.embedDim = try int()
-        case "depth": config.depth = try int()
-        case "num_heads": config.numHeads = try int()
-        case "patch_size": config.patchSize = try int()
-        case "num_frames": config.numFrames = try int()
-        case "img_size": config.imgSize = try int()
-        case "num_classes": config.numClasses = try int(minimum: 0)
-        case "mlp_ratio":
-            let v = try real()
-            guard v > 0 else { throw .invalidValue(key: key, value: value.description, reason: "must be positive") }
-            config.mlpRatio = v
-        case "drop_path_rate":
-            let v = try real()
-            guard v >= 0 && v < 1 else {
-                throw .invalidValue(key: key, value: value.description, reason: "must lie in [0, 1)")
-            }
-            config.dropPathRate = v
-        default:
-            throw .unknownKey(key, validKeys: overrideKeys)
-        }
     }
 }

@@ -112,11 +112,10 @@ var optimizer = Adam(parameters)
 var firstTerms: [(name: String, value: Float)] = [], lastTerms: [(name: String, value: Float)] = []
 for step in 1...steps {
     let (clips, labels, flowLabels) = makeBatch(using: &generator)
-    let (logits, tokens) = model(clips)
-    let permutation = DebiasLoss.framePermutation(frameCount: frames, using: &generator)
-    let (shuffledLogits, _) = model(DebiasLoss.shuffleFrames(clips, permutation: permutation))
-    let terms = time.lossTerms(.init(classLogits: logits, labels: labels, tokens: tokens,
-                                     shuffledClassLogits: shuffledLogits, flowLabels: flowLabels))
+    // TIME's step: the clips' forward, one frame permutation for the batch, the shuffled clips'
+    // forward, and the four weighted terms.
+    let (terms, _) = time.step(clips: clips, labels: labels, flowLabels: flowLabels, using: &generator,
+                               forward: { model($0) }, classify: { model($0).logits })
     let total = terms.total
     for p in parameters { p.zeroGrad() }
     total.backward()

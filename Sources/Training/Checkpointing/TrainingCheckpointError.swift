@@ -1,5 +1,7 @@
-/// Why a checkpoint could not be written or read.
-public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible {
+/// Why a training checkpoint (a `checkpoint-<step>` folder of a run) could not be written or read.
+///
+/// Foreign checkpoints imported as weights report ``VideoTransformers/CheckpointError`` instead.
+public enum TrainingCheckpointError: Error, Sendable, Equatable, CustomStringConvertible {
     /// No complete checkpoint (one with its marker file) exists under the folder.
     case noCompleteCheckpoint(directory: String)
     /// The folder lacks the marker written last, so its files may be partial.
@@ -10,6 +12,8 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
     case unreadable(path: String, reason: String)
     /// The checkpoint does not fit the model, optimizer or loader being resumed.
     case mismatch(path: String, reason: String)
+    /// A file's size or SHA-256 differs from the checkpoint's manifest (a damaged or altered file).
+    case damaged(path: String, reason: String)
 
     /// The problem with its path and a hint.
     public var description: String {
@@ -24,6 +28,8 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
             return "cannot read checkpoint file \(path): \(reason)"
         case .mismatch(let path, let reason):
             return "checkpoint \(path) does not fit this run: \(reason) (was it written with another recipe?)"
+        case .damaged(let path, let reason):
+            return "checkpoint \(path) is damaged: \(reason)"
         }
     }
 }

@@ -1,0 +1,104 @@
+import Foundation
+import TensorCore
+
+/// The registry of training objectives, mirroring ``Backbones``: a recipe's `objective.kind` names
+/// one, and the rest of its `objective` section is read by that objective's settings type.
+///
+/// Built in: `supervised` (``SupervisedObjective``) and `time` (``TIMETrainingObjective``). A new
+/// method registers once at start-up, before recipes that use it are read:
+///
+/// ```swift
+/// try Objectives.register(.init(kind: "reverse", summary: "frame-reversal classification",
+///                               settings: ReverseSettings.self) { settings, context, generator in
+///     try ReverseObjective(settings, context: context, using: &generator)
+/// })
+/// ```
+public enum Objectives {
+    /// How to read one objective's recipe section and build it.
+    public struct Registration: Sendable {
+        /// The name recipes use in `objective.kind`.
+        public let kind: String
+        /// One line for listings.
+        public let summary: String
+        let readSettings: @Sendable (inout SectionReader) throws(RecipeError) -> ConfigTree
+        let defaults: ConfigTree
+        let make: @Sendable (ConfigTree, ObjectiveContext, inout RandomGenerator) throws -> any TrainingObjective
+
+        /// Creates a registration whose section keys are the fields of `S` (beside `kind`).
+        public init<S: RecipeSection>(
+            kind: String, summary: String, settings: S.Type,
+            make: @escaping @Sendable (S, ObjectiveContext, inout RandomGenerator) throws -> any TrainingObjective
+        ) {
+            self.kind = kind
+            self.summary = summary
+            readSettings = { reader throws(RecipeError) in .map(try S.read(from: &reader).pairs) }
+            defaults = .map(S().pairs)
+            self.make = { tree, context, generator in
+                try make(try S.read(tree, path: "objective"), context, &generator)
+            }
+        }
+    }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var registrations: [String: Registration] = [
+        SupervisedObjective.registration.kind: SupervisedObjective.registration,
+        TIMETrainingObjective.registration.kind: TIMETrainingObjective.registration,
+    ]
+
+    /// The registered kinds, sorted.
+    public static var kinds: [String] { lock.withLock { registrations.keys.sorted() } }
+
+    /// The registration of `kind`, if any.
+    public static func registration(_ kind: String) -> Registration? {
+        lock.withLock { registrations[kind] }
+    }
+
+    /// Adds an objective.
+    ///
+    /// - Throws: ``ObjectiveError/duplicateKind(_:)`` when the kind is taken.
+    public static func register(_ registration: Registration) throws(ObjectiveError) {
+        let added: Bool = lock.withLock {
+            guard registrations[registration.kind] == nil else { return false }
+            registrations[registration.kind] = registration
+            return true
+        }
+        guard added else { throw .duplicateKind(registration.kind) }
+    }
+
+    /// Builds the objective a recipe's section describes.
+    ///
+    /// - Throws: ``ObjectiveError`` (unknown kind, a backbone without the tokens it needs) or what
+    ///   the objective's factory throws.
+    public static func make(
+        _ section: Recipe.ObjectiveSection, context: ObjectiveContext, using generator: inout RandomGenerator
+    ) throws -> any TrainingObjective {
+        guard let registration = registration(section.kind) else {
+            throw ObjectiveError.unknownKind(section.kind, available: kinds)
+        }
+        return try registration.make(section.settings, context, &generator)
+    }
+
+    /// TIME with its reference settings.
+    static var defaultSection: Recipe.ObjectiveSection {
+        let time = TIMETrainingObjective.registration
+        return Recipe.ObjectiveSection(kind: time.kind, settings: time.defaults)
+    }
+
+    /// Reads `objective.kind` (default `time`) and the keys of that objective's settings.
+    static func readSection(_ reader: inout SectionReader) throws(RecipeError) -> Recipe.ObjectiveSection {
+        let kind = try reader.string("kind", default: TIMETrainingObjective.registration.kind)
+        guard let registration = registration(kind) else {
+            throw .invalidValue(key: reader.full("kind"), value: kind,
+                                reason: "is not a registered objective (\(kinds.joined(separator: ", ")))")
+        }
+        return Recipe.ObjectiveSection(kind: kind, settings: try registration.readSettings(&reader))
+    }
+}
+
+extension Recipe.ObjectiveSection {
+    /// The section as written to `config.yaml`: `kind` first, then the objective's keys.
+    var tree: ConfigTree {
+        guard case .map(let pairs) = settings else { return .map([("kind", .scalar(kind, quoted: true))]) }
+        return .map([("kind", .scalar(kind, quoted: true))] + pairs)
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import TensorCore
+import VideoIO
+
+extension Trainer {
+    /// The current state as a checkpoint value.
+    func currentCheckpoint() -> TrainingCheckpoint {
+        let state = TrainerState(step: step, position: position, generator: generator,
+                                 randomLayers: model.randomLayerStates())
+        return TrainingCheckpoint(
+            weights: model.stateDict(), optimizerState: optimizer.stateDict(), emaState: ema?.stateDict() ?? [:],
+            objectiveState: Dictionary(objective.checkpointState(), uniquingKeysWith: { a, _ in a }),
+            state: state, recipeYAML: recipe.yaml)
+    }
+
+    /// Writes a checkpoint of the current state.
+    public func writeCheckpoint() throws {
+        let path = try checkpoints.write(currentCheckpoint(), keep: recipe.training.keepCheckpoints)
+        lastCheckpoint = path
+        logger.debug("checkpoint written", metadata: ["path": "\(path)"])
+        onEvent?(.checkpointWritten(path: path, step: step))
+    }
+
+    /// Restores weights, buffers, optimizer, weight average, objective state, generators, step and
+    /// data position from a checkpoint folder; nothing is changed unless everything fits.
+    func restore(from path: String) throws {
+        let checkpoint = try CheckpointStore.read(path)
+        let current = model.stateDict()
+        let saved = Dictionary(checkpoint.weights, uniquingKeysWith: { a, _ in a })
+        let expected = Dictionary(current, uniquingKeysWith: { a, _ in a })
+        let missing = current.map(\.0).filter { saved[$0] == nil }
+        let unexpected = saved.keys.filter { expected[$0] == nil }.sorted()
+        let reshaped = current.filter { key, value in saved[key].map { $0.shape != value.shape } ?? false }.map(\.0)
+        guard missing.isEmpty && unexpected.isEmpty && reshaped.isEmpty else {
+            throw TrainingCheckpointError.mismatch(
+                path: path, reason: "missing \(missing.prefix(5)), unexpected \(unexpected.prefix(5)), reshaped \(reshaped.prefix(5))")
+        }
+        guard let trainerGenerator = checkpoint.state.trainerGenerator,
+              var layers = checkpoint.state.randomLayerGenerators else {
+            throw TrainingCheckpointError.unreadable(path: path + "/trainer_state.json", reason: "malformed generator state")
+        }
+        // Checkpoints from before the model tree kept the heads' streams under `objective.`.
+        for (key, g) in layers where key.hasPrefix("objective.") {
+            layers[key] = nil
+            layers[String(key.dropFirst("objective.".count))] = g
+        }
+        let p = checkpoint.state.position
+        guard p.epoch >= 0, (0...loader.batchesPerEpoch).contains(p.batchIndex) else {
+            throw TrainingCheckpointError.mismatch(path: path, reason: "data position \(p) outside this loader")
+        }
+        do {
+            try optimizer.loadStateDict(checkpoint.optimizerState)
+            if let ema { try ema.loadStateDict(checkpoint.emaState) }
+            try objective.restoreCheckpointState(checkpoint.objectiveState)
+            try model.restoreRandomLayerStates(layers)
+        } catch {
+            throw TrainingCheckpointError.mismatch(path: path, reason: "\(error)")
+        }
+        try model.loadStateDict(checkpoint.weights)
+        generator = trainerGenerator
+        step = checkpoint.state.step
+        position = p.batchIndex == loader.batchesPerEpoch ? DataLoader.Position(epoch: p.epoch + 1) : p
+        lastCheckpoint = path
+        logger.debug("resumed", metadata: ["checkpoint": "\(path)", "step": "\(step)"])
+    }
+}
+
+extension CheckpointStore {
+    /// The metric and value recorded with `best/`, if a best checkpoint exists.
+    public func bestRecord() -> (metric: String, value: Double, step: Int)? {
+        guard let data = FileManager.default.contents(atPath: bestFolder + "/best.json"),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let metric = object["metric"] as? String, let value = object["value"] as? Double,
+              let step = object["step"] as? Int else { return nil }
+        return (metric, value, step)
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import Logging
+import TemporalSSL
+import TensorCore
+import VideoIO
+import VideoTransformers
+
+/// The parts a recipe describes, built once: data, backbone (with its initial weights), objective,
+/// the model tree joining them, optimizer, schedule and weight average.
+///
+/// ``Trainer`` runs the loop over these parts; the demo, the memory estimate and tests build them
+/// the same way. Random draws happen in a fixed order from one generator seeded by `seed`: the
+/// backbone's weights, its stochastic layers' seeds, then the objective's heads.
+public final class TrainingSetup {
+    /// The resolved recipe: `model.overrides.num_classes` filled in from the data when absent.
+    public let recipe: Recipe
+    /// The training videos (with class names when `data.classes` is given).
+    public let dataset: VideoDataset
+    /// The backbone's resolved configuration.
+    public let config: any BackboneConfiguration
+    /// The objective.
+    public let objective: any TrainingObjective
+    /// Backbone and heads as one module tree.
+    public let model: TrainingModel
+    /// The optimizer over every parameter of ``model``.
+    public let optimizer: any Optimizer
+    /// The learning rate per fractional epoch.
+    public let schedule: any LearningRateSchedule
+    /// The weight average, when the recipe asks for one.
+    public let ema: ExponentialMovingAverage?
+    /// The training loader, computing the objective's extras.
+    public let loader: DataLoader
+    /// What `model.weights` loaded, when the recipe names weights.
+    public let weightReport: WeightReport?
+    /// The generator after initialisation: the trainer's stream (frame permutations and the like).
+    public internal(set) var generator: RandomGenerator
+
+    /// Builds every part of `recipe`.
+    ///
+    /// - Throws: ``RecipeError`` (missing data paths), ``DatasetError``, ``TrainerError`` (labels
+    ///   beyond the classes, too few clips), ``ObjectiveError`` (an objective that needs patch
+    ///   tokens on a backbone without them), ``BackboneConfigError``, and for `model.weights`
+    ///   ``CheckpointError``, ``KeyMaps/RegistryError`` or ``WeightImportError`` — all before any
+    ///   training.
+    public init(recipe: Recipe) throws {
+        try recipe.checkPaths()
+        let data = recipe.data
+        var dataset = try VideoDataset.pathLabelList(
+            at: recipe.dataPath(data.train), root: data.root.isEmpty ? nil : data.root)
+        if let file = data.classes {
+            dataset = try dataset.withClassNames(from: recipe.dataPath(file))
+        }
+        var resolved = recipe
+        if resolved.model.overrides["num_classes"] == nil {
+            resolved.model.overrides["num_classes"] = .int(dataset.classCount)
+        }
+        self.recipe = resolved
+        let config = try Backbones.config(resolved.model.name, overrides: resolved.model.overrides)
+        self.config = config
+        let classCount = config.numClasses
+        if let label = dataset.items.map(\.label).first(where: { $0 >= classCount }) {
+            throw TrainerError.dataMismatch("label \(label) in \(data.train) is beyond num_classes \(config.numClasses)")
+        }
+        self.dataset = dataset
+        let exempt: Set<String>
+
+        generator = RandomGenerator(seed: recipe.seed)
+        let backbone = try Backbones.create(resolved.model.name, overrides: resolved.model.overrides, using: &generator)
+        backbone.reseedRandomLayers(using: &generator)
+        exempt = backbone.noWeightDecayKeys
+        let objective = try Objectives.make(recipe.objective, context: ObjectiveContext(
+            backbone: backbone, backboneName: resolved.model.name, classCount: config.numClasses,
+            frames: data.frames, crop: data.crop), using: &generator)
+        let model = try TrainingModel(backbone: backbone, heads: objective.heads)
+        self.objective = objective
+        self.model = model
+        if let source = recipe.model.weightSource {
+            weightReport = try TrainingSetup.load(source, into: model, config: config)
+        } else {
+            weightReport = nil
+        }
+
+        let parameters = model.namedParameters()
+        let o = recipe.optimizer
+        let groups: [ParameterGroup]
+        switch o.weightDecayRule {
+        case .ndim: groups = ParameterGroup.weightDecay(o.weightDecay, on: parameters)
+        case .ndimAndBackboneKeys:
+            groups = ParameterGroup.weightDecay(o.weightDecay, on: parameters) { key, p in
+                p.shape.count >= 2 && !exempt.contains(key)
+            }
+        case .all: groups = [ParameterGroup(name: "decay", parameters: parameters, weightDecay: o.weightDecay)]
+        }
+        switch o.name {
+        case .adamw:
+            optimizer = AdamW(groups, learningRate: o.lr, betas: (o.betas[0], o.betas[1]), epsilon: o.eps,
+                              amsgrad: o.amsgrad)
+        case .sgd:
+            optimizer = SGD(groups, learningRate: o.lr, momentum: o.momentum, nesterov: o.nesterov)
+        }
+        ema = recipe.training.emaDecay.map { ExponentialMovingAverage(parameters, decay: $0) }
+        schedule = TrainingSetup.schedule(recipe.schedule, base: o.lr, epochs: recipe.training.epochs)
+
+        let sampler: any ClipSampler = data.sampler == .segment
+            ? SegmentSampler(segments: data.frames, mode: .train) : UniformSampler(numFrames: data.frames)
+        var extras: [String: DataLoader.SampleExtra] = [:]
+        for extra in objective.loaderExtras { extras[extra.name] = extra.compute }
+        loader = DataLoader(dataset: dataset, configuration: DataLoaderConfiguration(
+            batchSize: recipe.training.batchSize,
+            frameSize: FrameSize(width: data.decodeSize[0], height: data.decodeSize[1]),
+            sampler: sampler, shuffle: true, dropLast: true, seed: recipe.seed, workerCount: data.workers,
+            transform: try ClipPipeline.training(data), extras: extras))
+        guard loader.batchesPerEpoch >= recipe.training.accumulation else {
+            throw TrainerError.dataMismatch(
+                "\(dataset.count) clips make \(loader.batchesPerEpoch) batches of \(recipe.training.batchSize), "
+                + "fewer than the \(recipe.training.accumulation) an optimizer step needs")
+        }
+    }
+
+    /// Loads `model.weights` into the model tree; the objective's heads may start from their
+    /// initialisation when the checkpoint lacks them.
+    static func load(_ source: WeightSource, into model: TrainingModel, config: any BackboneConfiguration) throws
+        -> WeightReport
+    {
+        try WeightImport.load(source, into: model, config: config, mayInitialise: model.isHeadKey)
+    }
+
+    /// The schedule a recipe describes, warm-up included.
+    static func schedule(_ s: Recipe.ScheduleSection, base: Double, epochs: Int) -> any LearningRateSchedule {
+        let core: any LearningRateSchedule
+        switch s.policy {
+        case .constant: core = ConstantSchedule(base)
+        case .stepsWithRelativeLRs: core = StepsWithRelativeLRs(base: base, steps: s.steps, relativeLRs: s.relativeLRs)
+        case .cosine: core = CosineSchedule(base: base, end: s.endLR, maxEpoch: Double(epochs))
+        }
+        guard s.warmupEpochs > 0 else { return core }
+        return AnySchedule(core).withWarmup(epochs: s.warmupEpochs, from: s.warmupStartLR)
+    }
+}
+
+/// A type-erased schedule, so that warm-up can wrap whichever family a recipe picks.
+struct AnySchedule: LearningRateSchedule {
+    let base: any LearningRateSchedule
+    init(_ base: any LearningRateSchedule) { self.base = base }
+    func learningRate(atEpoch epoch: Double) -> Double { base.learningRate(atEpoch: epoch) }
+}
