@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 import Training
+import VideoIO
 import VideoTransformers
+import _TestSupport
 
 @Suite("Recipes")
 struct RecipeTests {
@@ -94,6 +96,44 @@ struct RecipeTests {
         let missingList = try TinyRun.recipe(output: TinyRun.folder("m"), overrides: ["data.train=nope.txt"])
         #expect(throws: RecipeError.missingPath(key: "data.train", path: TinyRun.data + "/nope.txt")) {
             try Trainer(recipe: missingList)
+        }
+    }
+}
+
+@Suite("Recipe values that would make training wrong")
+struct RecipeRangeTests {
+    @Test(arguments: [
+        "train.clip_grad_norm=-1", "schedule.warmup_epochs=-1", "optimizer.weight_decay=-0.05", "optimizer.lr=",
+        "model.key_map=nope", "eval.best_metric=gap", "eval.crops=2", "model.weights=", "data.std=[1, 0, 1]",
+        "train.eval_every=-1",
+    ])
+    func isRefusedWithItsKey(override: String) throws {
+        let key = String(override.prefix { $0 != "=" })
+        do {
+            _ = try TinyRun.recipe(output: "/tmp/x", overrides: [override])
+            Issue.record("\(override) was accepted")
+        } catch let error as RecipeError {
+            #expect(error.description.contains(key), "\(error)")
+        }
+    }
+
+    @Test func newSectionsRoundTrip() throws {
+        let r = try TinyRun.recipe(output: "/tmp/x", overrides: [
+            "model.weights=w.safetensors", "model.key_map=timm-inflation", "model.skip=[\"head.*\"]", "model.prefix=module.",
+            "eval.shuffled=true", "eval.best_metric=gap", "train.eval_every=2", "objective.kind=supervised",
+        ])
+        #expect(r.model.weightSource == WeightSource(path: "w.safetensors", keyMap: "timm-inflation", prefix: "module.",
+                                                      skip: ["head.*"]))
+        #expect(try Recipe(yaml: r.yaml) == r)
+        #expect(r.objective.kind == "supervised")
+        #expect(!r.yaml.contains("order"))
+    }
+
+    @Test func aTrainingLabelWithoutAClassNameStopsTheRun() throws {
+        let names = Scratch.directory("classes").path + "/classes.txt"
+        try "a\nb\nc\n".write(toFile: names, atomically: true, encoding: .utf8)
+        #expect(throws: DatasetError.self) {
+            _ = try TrainingSetup(recipe: TinyRun.recipe(output: "/tmp/x", overrides: ["data.classes=\(names)"]))
         }
     }
 }

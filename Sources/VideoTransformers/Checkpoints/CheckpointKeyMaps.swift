@@ -20,6 +20,9 @@ public struct KeyMapResult: Sendable {
     public var dropped: [String] = []
     /// Remarks a user should read (e.g. where position embeddings still need resampling).
     public var notes: [String] = []
+    /// Model key patterns (`*` wildcards) the source has no weights for by design: they keep their
+    /// initialisation and are reported, not treated as missing.
+    public var initialised: [String] = []
 
     /// The converted tensor names, in order.
     public var names: [String] { tensors.map(\.0) }

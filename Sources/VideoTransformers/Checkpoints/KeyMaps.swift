@@ -15,8 +15,8 @@ public struct KeyMapContext: Sendable {
 /// The registry of named key maps that `model.key_map`, `--key-map` and ``WeightImport`` accept.
 ///
 /// Built in: `auto` (facebookresearch's `model.` prefix when every key has it, otherwise the TIME
-/// release layout), `facebook`, `time` and `timm-inflation` (an ImageNet ViT inflated into a
-/// divided space-time TimeSformer). A method that brings its own checkpoint layout registers one
+/// release layout), `facebook`, `time`, and the ImageNet ViT initialisations TIME uses:
+/// `timm-inflation` (a divided space-time TimeSformer), `timm-motionformer` and `timm-xvit`. A method that brings its own checkpoint layout registers one
 /// more map under a new name:
 ///
 /// ```swift
@@ -63,6 +63,8 @@ public enum KeyMaps {
             }
             return try CheckpointKeyMaps.timmViTInflation(tensors, into: config.depth, numFrames: config.numFrames)
         },
+        "timm-motionformer": { tensors, _ in try CheckpointKeyMaps.timmViTToMotionformer(tensors) },
+        "timm-xvit": { tensors, _ in try CheckpointKeyMaps.timmViTToXViT(tensors) },
     ]
 
     /// The registered names, sorted.

@@ -8,7 +8,8 @@ extension CheckpointKeyMaps {
     ///   `blocks.i.temporal_norm1.*`;
     /// - `blocks.i.temporal_fc.{weight,bias}` and `time_embed` `[1, numFrames, C]` are zeros, so at
     ///   step 0 the video model computes the frame-wise image ViT (TimeSformer issues #29, #66);
-    /// - the ImageNet `head.*` is dropped (the video head is trained from scratch);
+    /// - the ImageNet `head.*` is dropped (the video head is trained from scratch; the result lists
+    ///   `head.*` in ``KeyMapResult/initialised``);
     /// - everything else (patch embedding, `cls_token`, `pos_embed`, spatial blocks, `norm`) is kept.
     ///
     /// `pos_embed` keeps the image grid; resample it in the backbone when the crop size differs.
@@ -65,6 +66,8 @@ extension CheckpointKeyMaps {
                 result.created.append(name)
             }
         }
+        // The video head is new (TIME.md §2.1): it keeps its initialisation.
+        result.initialised = ["head.*"]
         if let pos = values["pos_embed"] {
             result.notes.append("pos_embed kept at \(pos.shape); resample it if the model's patch grid differs")
         }

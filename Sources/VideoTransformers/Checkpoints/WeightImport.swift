@@ -58,6 +58,13 @@ public struct WeightReport: Sendable, CustomStringConvertible {
         public var from: [Int]
         /// The model's shape.
         public var to: [Int]
+
+        /// Creates a record.
+        public init(key: String, from: [Int], to: [Int]) {
+            self.key = key
+            self.from = from
+            self.to = to
+        }
     }
 
     /// The checkpoint file.
@@ -72,7 +79,8 @@ public struct WeightReport: Sendable, CustomStringConvertible {
     public var skipped: [String] = []
     /// Checkpoint keys a skip pattern set aside.
     public var ignored: [String] = []
-    /// Model keys the checkpoint lacks that may start from initialisation (an objective's heads).
+    /// Model keys the checkpoint lacks that start from initialisation: an objective's heads, and
+    /// layers the key map says the source has no weights for (``KeyMapResult/initialised``).
     public var initialised: [String] = []
     /// Model keys the checkpoint lacks (an error unless allowed).
     public var missing: [String] = []
@@ -177,7 +185,8 @@ public enum WeightImport {
                 continue
             }
             guard let tensor = available[key] else {
-                if mayInitialise(key) { report.initialised.append(key) } else { report.missing.append(key) }
+                let byDesign = mapped.initialised.contains { WeightSource.matches(key, pattern: $0) }
+            if byDesign || mayInitialise(key) { report.initialised.append(key) } else { report.missing.append(key) }
                 continue
             }
             used.insert(key)
