@@ -33,16 +33,31 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Folder receiving report.json and confusion.csv.")
     var output: String?
 
-    @Option(help: "A training recipe (YAML): the model, its overrides, data.val, data.root, data.classes, data.subsets, frames, crop and normalisation come from it; explicit options win.")
+    @Option(help: "A training recipe (YAML): the model, its overrides and weights, data.val, data.root, data.classes, data.subsets, frames, crop and normalisation come from it; explicit options win.")
     var config: String?
+
+    @Argument(help: "key=value overrides of the --config recipe, e.g. data.root=/data/myset.")
+    var recipeOverrides: [String] = []
 
     func run() throws {
         var modelOptions = self.modelOptions, data = self.data, views = self.views, subsets = self.subsets
+        var weightsOptions = self.weightsOptions
+        guard config != nil || recipeOverrides.isEmpty else {
+            throw ValidationError("recipe overrides (\(recipeOverrides.joined(separator: " "))) need --config")
+        }
         if let config {
-            let recipe = try Recipe(contentsOf: config)
+            let recipe = try Recipe(contentsOf: config, overrides: recipeOverrides)
+            if weightsOptions.weights == nil, let source = recipe.model.weightSource {
+                weightsOptions.weights = source.path
+                weightsOptions.keyMap = source.keyMap
+                weightsOptions.prefix = source.prefix
+                weightsOptions.skip = source.skip
+            }
             if modelOptions.model == nil {
                 modelOptions.model = recipe.model.name
-                modelOptions.overrides = recipe.model.overrides.keys.sorted().map { "\($0)=\(recipe.model.overrides[$0]!)" }
+                var overrides = recipe.model.overrides
+                if overrides["num_classes"] == nil { overrides["num_classes"] = .int(try recipe.classCount()) }
+                modelOptions.overrides = overrides.keys.sorted().map { "\($0)=\(overrides[$0]!)" }
                     + modelOptions.overrides
             }
             if data.list == nil {

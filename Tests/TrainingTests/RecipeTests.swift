@@ -137,3 +137,23 @@ struct RecipeRangeTests {
         }
     }
 }
+
+@Suite("Shipped recipes")
+struct ShippedRecipeTests {
+    private static let configs = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("configs").path
+
+    @Test func theFineTuningRecipeStartsFromARunsBestCheckpoint() throws {
+        let r = try Recipe(contentsOf: Self.configs + "/finetune/time_run_to_new_dataset.yaml")
+        let source = try #require(r.model.weightSource)
+        #expect(source.path.hasSuffix("checkpoints/best/model.safetensors") && source.keyMap == "time")
+        #expect(source.skips("head.weight") && source.skips("temp_head.bias") && source.skips("mlp_q.weight"))
+        #expect(!source.skips("blocks.0.attn.qkv.weight") && r.objective.kind == "supervised")
+    }
+
+    @Test func theDemoValidatesWithTheGap() throws {
+        let r = try Recipe(contentsOf: Self.configs + "/demo.yaml")
+        #expect(r.training.evalEvery == 5 && r.evaluation.shuffled && r.evaluation.crops == 3)
+    }
+}

@@ -47,4 +47,42 @@ final class TrainCommandTests {
             #expect(result.output.contains(text), "missing '\(text)' in\n\(result.output)")
         }
     }
+
+    @Test func validatesKeepsTheRunFolderAndEvaluatesTheBestCheckpointAsTheREADMEShows() throws {
+        let data = folder.appendingPathComponent("with-val").path
+        try SyntheticDataset.write(to: data, configuration: .init(
+            width: 32, height: 32, frameCount: 4, fps: 4, trainVideosPerClass: 1, valVideosPerClass: 1, seed: 4))
+        let recipe = folder.appendingPathComponent("recipe-val.yaml").path
+        let run = folder.path + "/run-val"
+        try """
+            model:
+              name: timesformer_tiny_8x112
+              overrides: {depth: 1, img_size: 32, num_frames: 4, embed_dim: 24, num_heads: 2, patch_size: 8}
+            data: {root: /nonexistent, train: train.txt, val: val.txt, classes: classes.txt, frames: 4,
+                   decode_size: [32, 32], scale_jitter: [32, 36], crop: 32, workers: 1}
+            objective: {kind: supervised}
+            train: {epochs: 2, batch_size: 4, eval_every: 1}
+            eval: {crops: 1}
+            output_dir: \(run)
+            """.write(toFile: recipe, atomically: true, encoding: .utf8)
+        let first = try runVideoSSL(["train", "--config", recipe, "data.root=\(data)"])
+        #expect(first.status == 0, "\(first.output)")
+        #expect(first.output.contains("validation (val.txt):") && first.output.contains("top1"), "\(first.output)")
+        #expect(first.output.contains("best checkpoint: \(run)/checkpoints/best (val_top1"), "\(first.output)")
+        let epochs = try String(contentsOfFile: run + "/epochs.csv", encoding: .utf8)
+        #expect(epochs.split(separator: "\n").count == 3 && epochs.contains("val_top1"))
+
+        let again = try runVideoSSL(["train", "--config", recipe, "data.root=\(data)"])
+        #expect(again.status != 0 && again.output.contains("already holds a run"), "\(again.output)")
+        let resumed = try runVideoSSL(["train", "--resume", run, "train.epochs=3"])
+        #expect(resumed.status == 0 && resumed.output.contains("writing to \(run)"), "\(resumed.output)")
+        #expect(try String(contentsOfFile: run + "/epochs.csv", encoding: .utf8).split(separator: "\n").count == 4)
+
+        // README: `videossl eval --config RECIPE data.root=… --weights RUN/checkpoints/best/model.safetensors`.
+        let eval = try runVideoSSL(["eval", "--config", recipe, "data.root=\(data)", "--weights",
+                                    run + "/checkpoints/best/model.safetensors", "--crops", "1", "--workers", "1"])
+        #expect(eval.status == 0 && eval.output.contains("loaded:"), "\(eval.output)")
+        let overwritten = try runVideoSSL(["train", "--config", recipe, "data.root=\(data)", "--overwrite"])
+        #expect(overwritten.status == 0, "\(overwritten.output)")
+    }
 }

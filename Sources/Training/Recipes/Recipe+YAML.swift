@@ -109,6 +109,17 @@ extension Recipe {
         return (data.root as NSString).appendingPathComponent(path)
     }
 
+    /// The classifier width a run of this recipe trains: `model.overrides.num_classes` when given,
+    /// else the number of names in `data.classes`, else the largest training label + 1 — what
+    /// ``TrainingSetup`` fills in, so evaluation of a run's checkpoint builds the same model.
+    ///
+    /// - Throws: ``DatasetError`` for an unreadable list or class-names file.
+    public func classCount() throws -> Int {
+        if let given = model.overrides["num_classes"]?.intValue { return given }
+        if let classes = data.classes { return try VideoDataset.readClassNames(at: dataPath(classes)).count }
+        return try VideoDataset.pathLabelList(at: dataPath(data.train), root: data.root.isEmpty ? nil : data.root).classCount
+    }
+
     /// Checks that every file and folder the data section names exists, so a run fails before
     /// training starts rather than hours in.
     ///
