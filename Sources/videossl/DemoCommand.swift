@@ -68,7 +68,10 @@ struct DemoCommand: ParsableCommand {
             }
         }
         print("\ncurves (loss per step; validation top-1 and Gap, training top-1 per epoch), best checkpoints:")
-        for r in results { print("  \(r.run)/curves.svg  \(r.run)/checkpoints/best") }
+        for r in results {
+            let best = FileManager.default.fileExists(atPath: r.run + "/checkpoints/best") ? "  \(r.run)/checkpoints/best" : ""
+            print("  \(r.run)/curves.svg" + best)
+        }
     }
 }
 

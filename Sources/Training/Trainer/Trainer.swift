@@ -227,6 +227,13 @@ public final class Trainer {
             }
         }
         if lastWritten != step { try writeCheckpoint() }
+        if let validation, step == totalSteps, step > startStep, validations.last?.step != step {
+            // `train.max_steps` ended the run inside an epoch: its weights are still validated once.
+            var metrics = try validate(epoch: position.epoch, with: validation)
+            metrics["step"] = Double(step)
+            metrics["epoch"] = Double(position.epoch)
+            try epochLog.append(metrics)
+        }
         try writePlot(steps: stepLog, epochs: epochLog)
     }
 
