@@ -52,11 +52,14 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "OUT.safetensors")
     var output: String
 
-    @Option(help: "How to map checkpoint keys: auto, facebook, time, timm-inflation (or a registered map).")
+    @Option(help: ArgumentHelp("How to map checkpoint keys: \(KeyMaps.names.joined(separator: ", "))."))
     var keyMap = "auto"
 
     @Option(help: "Use only checkpoint keys with this prefix, removing it (e.g. backbone., module.).")
     var prefix: String?
+
+    @Option(help: "With --model: leave model keys matching this pattern at initialisation and ignore matching checkpoint keys, e.g. 'head.*' (repeatable).")
+    var skip: [String] = []
 
     @Option(help: "Model to check the converted weights against (and to size timm inflation).")
     var model: String?
@@ -86,11 +89,12 @@ struct ConvertCommand: ParsableCommand {
         print("\(mapped.tensors.count) tensors; \(mapped.renamed.count) renamed, \(mapped.created.count) created, \(mapped.dropped.count) dropped")
         for note in mapped.notes { print("note: \(note)") }
         if let backbone {
-            let report = CheckpointReport(module: backbone, tensors: mapped.tensors.filter { key in
-                !timeHeadPrefixes.contains { key.0.hasPrefix($0) }
-            })
+            // The check a training run's `model.weights` makes: skip patterns, the map's new layers,
+            // embedding resampling; TIME heads beside the backbone are set aside.
+            var (report, _) = WeightImport.plan(mapped, for: backbone, skip: skip + timeHeadPrefixes.map { $0 + "*" })
+            (report.path, report.keyMap) = (input, keyMap)
             print(report)
-            guard report.isExact else { throw ValidationError("not written: the weights do not fit \(model!)") }
+            guard report.isAcceptable else { throw ValidationError("not written: the weights do not fit \(model!)") }
         }
         guard !dryRun else { return }
         try SafeTensors.write(mapped.tensors, metadata: ["source": input], to: URL(fileURLWithPath: output))

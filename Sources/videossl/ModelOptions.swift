@@ -38,13 +38,13 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-/// The weights options shared by `infer`, `eval`, `extract-features` and `convert`: a checkpoint,
+/// The weights options shared by `infer`, `eval` and `extract-features`: a checkpoint,
 /// its key map, a prefix and skip patterns, as a recipe's `model.weights` section.
 struct WeightsOptions: ParsableArguments {
     @Option(help: "Weights: safetensors, or a PyTorch .pth/.pyth state dict (without it the model keeps its random initialisation).")
     var weights: String?
 
-    @Option(help: "How to map checkpoint keys: auto, facebook, time, timm-inflation (or a registered map).")
+    @Option(help: ArgumentHelp("How to map checkpoint keys: \(KeyMaps.names.joined(separator: ", "))."))
     var keyMap = "auto"
 
     @Option(help: "Use only checkpoint keys with this prefix, removing it (e.g. backbone., module.).")

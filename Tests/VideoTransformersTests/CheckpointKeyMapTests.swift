@@ -54,7 +54,7 @@ private func tinyViT() -> [(String, Tensor)] {
         Issue.record("expected keyMapRefused, got \(String(describing: error))")
         return
     }
-    #expect(map == "timmViTInflation")
+    #expect(map == "timm-inflation")
     #expect(reason.contains("already a video checkpoint"))
 }
 

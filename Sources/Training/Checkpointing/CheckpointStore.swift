@@ -128,6 +128,9 @@ public struct CheckpointStore: Sendable {
     /// inside the folder. The new folder is complete before it is renamed into place.
     @discardableResult
     public func writeBest(_ checkpoint: TrainingCheckpoint, metric: String, value: Double) throws(TrainingCheckpointError) -> String {
+        // Staging folders of a writer that died mid-way are removed first.
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names where name.hasPrefix(".best-") { try? FileManager.default.removeItem(atPath: directory + "/" + name) }
         let staging = directory + "/.best-\(UUID().uuidString)"
         try writeFolder(checkpoint, to: staging, extra: [
             ("best.json", Data("{\"metric\": \"\(metric)\", \"value\": \(value), \"step\": \(checkpoint.state.step)}\n".utf8)),

@@ -3,8 +3,9 @@ import Foundation
 /// Rows of named numbers appended to a JSON Lines file and a CSV file side by side
 /// (`<name>.jsonl`, `<name>.csv`), e.g. one row per optimizer step.
 ///
-/// The columns are those of the first row (later rows may add none); missing values are empty
-/// cells in the CSV and absent keys in JSON. Reopening with `keepingRowsUpTo` drops rows whose
+/// The columns are the union of every row's keys (`step` and `epoch` first, then alphabetical); a
+/// row that brings new keys (validation metrics after the first evaluated epoch) rewrites the CSV
+/// with the wider header. Missing values are empty cells in the CSV and absent keys in JSON. Reopening with `keepingRowsUpTo` drops rows whose
 /// `step` is beyond it, so that a resumed run does not repeat the steps it redoes.
 public final class MetricsLog {
     /// The JSON Lines file.
@@ -30,16 +31,19 @@ public final class MetricsLog {
                 if let s = row["step"], Int(s) > step { continue }
                 rows.append(row)
             }
-            if let first = text.split(separator: "\n").first,
-               let object = try? JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any] {
-                columns = Self.ordered(object.keys)
-            }
+            columns = Self.ordered(Set(rows.flatMap(\.keys)))
         }
         try rewrite()
     }
 
     /// Appends one row to both files.
     public func append(_ row: [String: Double]) throws {
+        if !columns.isEmpty, row.keys.contains(where: { !columns.contains($0) }) {
+            columns = Self.ordered(Set(columns).union(row.keys))
+            rows.append(row)
+            try rewrite()
+            return
+        }
         if columns.isEmpty {
             columns = Self.ordered(row.keys)
             try append(text: columns.joined(separator: ",") + "\n", to: csvPath)

@@ -144,6 +144,18 @@ public struct Recipe: Sendable, Equatable {
         /// The objective's own keys, resolved (defaults filled in) and validated by its registration.
         var settings: ConfigTree
 
+        /// A section for the registered objective `kind` with `settings` (the settings type that
+        /// objective registered; a recipe read from YAML checks the keys, this does not).
+        public init<S: RecipeSection>(kind: String, settings: S) {
+            self.kind = kind
+            self.settings = .map(settings.pairs)
+        }
+
+        init(kind: String, settings: ConfigTree) {
+            self.kind = kind
+            self.settings = settings
+        }
+
         /// The settings as the objective's section type.
         ///
         /// - Throws: ``RecipeError`` when `S` is not the type the objective registered.

@@ -170,7 +170,7 @@ public final class Trainer {
                 guard stepped else { continue }
                 ema?.update()
                 step += 1
-                objective.didStep(step, of: target)
+                objective.didStep(step, of: totalSteps)
                 position = batch.nextPosition
 
                 let seconds = Date().timeIntervalSince(stepStart)

@@ -8,6 +8,23 @@ public struct KeyMapResult: Sendable {
         public var from: String
         /// The key in the converted state dict.
         public var to: String
+
+        /// Creates a rename record.
+        public init(from: String, to: String) {
+            self.from = from
+            self.to = to
+        }
+    }
+
+    /// Creates a result; a map written elsewhere fills in what it did.
+    public init(tensors: [(String, Tensor)] = [], renamed: [Rename] = [], created: [String] = [],
+                dropped: [String] = [], notes: [String] = [], initialised: [String] = []) {
+        self.tensors = tensors
+        self.renamed = renamed
+        self.created = created
+        self.dropped = dropped
+        self.notes = notes
+        self.initialised = initialised
     }
 
     /// The converted (name, tensor) list.

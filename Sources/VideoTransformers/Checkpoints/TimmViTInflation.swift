@@ -22,7 +22,7 @@ extension CheckpointKeyMaps {
         _ tensors: [(String, Tensor)], into depth: Int, numFrames: Int
     ) throws(CheckpointError) -> KeyMapResult {
         precondition(depth > 0 && numFrames > 0, "timmViTInflation: depth \(depth) and numFrames \(numFrames) must be positive")
-        let map = "timmViTInflation"
+        let map = "timm-inflation"
         let temporalMarkers = [".temporal_attn.", ".temporal_norm1.", ".temporal_fc."]
         if let video = tensors.first(where: { key in
             key.0 == "time_embed" || temporalMarkers.contains { key.0.contains($0) }

@@ -165,28 +165,43 @@ public enum WeightImport {
             }
         }
         let mapped = try KeyMaps.apply(source.keyMap, to: tensors, context: KeyMapContext(config: config))
-        var report = WeightReport(path: source.path, keyMap: source.keyMap)
-        report.created = mapped.created
-        report.dropped = mapped.dropped
-        report.notes = mapped.notes.filter { !$0.hasPrefix("pos_embed kept") }
+        var (report, assignments) = plan(mapped, for: model, skip: source.skip, mayInitialise: mayInitialise)
+        report.path = source.path
+        report.keyMap = source.keyMap
         if !imported.integerTensors.isEmpty {
             report.notes.append("integer tensors not loaded: \(imported.integerTensors.map(\.name).joined(separator: ", "))")
         }
+        guard report.isAcceptable else { throw WeightImportError(report: report) }
+        try model.loadStateDict(assignments, strict: false)
+        return report
+    }
+
+    /// What loading `mapped` into `model` would do, without changing the model: the report and the
+    /// (key, tensor) assignments (resampled where needed). `videossl convert` checks a conversion
+    /// with it.
+    public static func plan(
+        _ mapped: KeyMapResult, for model: Module, skip: [String] = [], mayInitialise: (String) -> Bool = { _ in false }
+    ) -> (report: WeightReport, assignments: [(String, Tensor)]) {
+        let skips = { (key: String) in skip.contains { WeightSource.matches(key, pattern: $0) } }
+        var report = WeightReport(path: "", keyMap: "")
+        report.created = mapped.created
+        report.dropped = mapped.dropped
+        report.notes = mapped.notes.filter { !$0.hasPrefix("pos_embed kept") }
 
         var available: [String: Tensor] = [:]
         for (key, tensor) in mapped.tensors where available[key] == nil {
-            if source.skips(key) { report.ignored.append(key) } else { available[key] = tensor }
+            if skips(key) { report.ignored.append(key) } else { available[key] = tensor }
         }
         var assignments: [(String, Tensor)] = []
         var used = Set<String>()
         for (key, current) in model.stateDict() {
-            if source.skips(key) {
+            if skips(key) {
                 report.skipped.append(key)
                 continue
             }
             guard let tensor = available[key] else {
                 let byDesign = mapped.initialised.contains { WeightSource.matches(key, pattern: $0) }
-            if byDesign || mayInitialise(key) { report.initialised.append(key) } else { report.missing.append(key) }
+                if byDesign || mayInitialise(key) { report.initialised.append(key) } else { report.missing.append(key) }
                 continue
             }
             used.insert(key)
@@ -201,18 +216,21 @@ public enum WeightImport {
             }
         }
         report.unexpected = mapped.names.filter { available[$0] != nil && !used.contains($0) }
-        guard report.isAcceptable else { throw WeightImportError(report: report) }
-        try model.loadStateDict(assignments, strict: false)
-        return report
+        return (report, assignments)
     }
 
     /// `tensor` resampled to `shape` when `key` is a position embedding `[1, 1 + h·w, C]` over
-    /// square grids or a time embedding `[1, T, C]`, else nil.
+    /// square grids or a time embedding `[1, T, C]` (X-ViT's `[1, T, 1, C]`), else nil.
     static func resample(_ tensor: Tensor, key: String, to shape: [Int]) -> Tensor? {
+        let name = key.split(separator: ".").last.map(String.init) ?? key
+        if name == "temp_embed", tensor.rank == 4, shape.count == 4, tensor.shape[0] == 1, shape[0] == 1,
+           tensor.shape[2] == 1, shape[2] == 1, tensor.shape[3] == shape[3] {
+            let flat = tensor.reshaped([1, tensor.shape[1], tensor.shape[3]])
+            return noGrad { EmbeddingResampling.nearest(flat, frames: shape[1]) }.reshaped(shape).detached()
+        }
         guard tensor.rank == 3, shape.count == 3, tensor.shape[0] == 1, shape[0] == 1, tensor.shape[2] == shape[2] else {
             return nil
         }
-        let name = key.split(separator: ".").last.map(String.init) ?? key
         if name == "pos_embed" {
             func side(_ n: Int) -> Int? {
                 let s = Int(Double(n - 1).squareRoot().rounded())
