@@ -19,6 +19,8 @@ demo: build
 test: deps
 	$(SWIFT) build -c $(CONFIG) --build-tests
 	cd Examples/TIMEWithYourOwnModel && $(SWIFT) build -c $(CONFIG) && .build/$(CONFIG)/TIMEWithYourOwnModel
+	cd Examples/CustomBackbone && $(SWIFT) build -c $(CONFIG) && .build/$(CONFIG)/CustomBackbone \
+		&& .build/$(CONFIG)/CustomBackbone infer --help | grep -q factorised_tiny
 	$(SWIFT) test -c $(CONFIG) --skip-build
 
 bench: deps

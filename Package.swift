@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "VideoTransformers", targets: ["VideoTransformers"]),
         .library(name: "TemporalSSL", targets: ["TemporalSSL"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "VideoSSLCommands", targets: ["VideoSSLCommands"]),
         .executable(name: "videossl", targets: ["videossl"]),
     ],
     dependencies: [
@@ -59,13 +60,15 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        .executableTarget(
-            name: "videossl",
+        // The command set as a library, so a program with backbones of its own can offer all of it.
+        .target(
+            name: "VideoSSLCommands",
             dependencies: [
                 "TensorCore", "VideoIO", "VideoTransformers", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "videossl", dependencies: ["VideoSSLCommands"]),
         .executableTarget(
             name: "TinyTransformerExample",
             dependencies: ["TensorCore"],
@@ -120,7 +123,8 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
-            name: "VideoSSLCLITests", dependencies: ["videossl", "VideoIO", "TensorCore", "_TestSupport"]
+            name: "VideoSSLCLITests",
+            dependencies: ["videossl", "VideoSSLCommands", "VideoIO", "VideoTransformers", "TensorCore", "_TestSupport"]
         ),
         .testTarget(
             name: "TrainingTests", dependencies: ["Training", "TensorCore", "VideoIO", "VideoTransformers", "TemporalSSL", "_TestSupport"],

@@ -220,10 +220,10 @@ public enum WeightImport {
     }
 
     /// `tensor` resampled to `shape` when `key` is a position embedding `[1, 1 + h·w, C]` over
-    /// square grids or a time embedding `[1, T, C]` (X-ViT's `[1, T, 1, C]`), else nil.
+    /// square grids or a time embedding `[1, T, C]` or `[1, T, 1, C]` (X-ViT's layout), else nil.
     static func resample(_ tensor: Tensor, key: String, to shape: [Int]) -> Tensor? {
         let name = key.split(separator: ".").last.map(String.init) ?? key
-        if name == "temp_embed", tensor.rank == 4, shape.count == 4, tensor.shape[0] == 1, shape[0] == 1,
+        if name == "temp_embed" || name == "time_embed", tensor.rank == 4, shape.count == 4, tensor.shape[0] == 1, shape[0] == 1,
            tensor.shape[2] == 1, shape[2] == 1, tensor.shape[3] == shape[3] {
             let flat = tensor.reshaped([1, tensor.shape[1], tensor.shape[3]])
             return noGrad { EmbeddingResampling.nearest(flat, frames: shape[1]) }.reshaped(shape).detached()

@@ -9,6 +9,8 @@ public enum BackboneConfigError: Error, Sendable, Equatable, CustomStringConvert
     case invalidValue(key: String, value: String, reason: String)
     /// The values are individually valid but do not fit together (e.g. heads not dividing width).
     case inconsistent(model: String, reason: String)
+    /// A variant of this name is already registered (by the family named).
+    case duplicateModel(String, family: String)
 
     /// The problem in words, with the valid choices.
     public var description: String {
@@ -21,6 +23,8 @@ public enum BackboneConfigError: Error, Sendable, Equatable, CustomStringConvert
             "invalid value '\(value)' for backbone override '\(key)': \(reason)"
         case .inconsistent(let model, let reason):
             "backbone '\(model)' cannot be built with these overrides: \(reason)"
+        case .duplicateModel(let name, let family):
+            "a backbone named '\(name)' is already registered (family \(family)); choose another name"
         }
     }
 }

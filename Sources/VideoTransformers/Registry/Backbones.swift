@@ -1,3 +1,4 @@
+import Foundation
 import TensorCore
 
 /// The registry of named backbone variants.
@@ -33,8 +34,46 @@ public enum Backbones {
         public var overrideKeys: [String] { type(of: config).overrideKeys }
     }
 
-    /// Every registered variant by name.
-    public static let variants: [String: Variant] = [
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var registered: [String: Variant] = builtIn
+
+    /// Every registered variant by name: the built-in ones and those added with
+    /// ``register(_:_:)``.
+    public static var variants: [String: Variant] { lock.withLock { registered } }
+
+    /// Adds a named variant, so the name works wherever a built-in one does (recipes, every
+    /// `--model` option, benchmarks, evaluation), in the spirit of timm's `register_model`.
+    /// Register at start-up, before recipes are read or commands parsed.
+    ///
+    /// ```swift
+    /// try Backbones.register("mynet_tiny", .init(family: "mynet", config: MyNetConfig(width: 64)) { config, generator in
+    ///     MyNet(config, using: &generator)
+    /// })
+    /// ```
+    ///
+    /// - Throws: ``BackboneConfigError/duplicateModel(_:family:)`` when the name is taken, or
+    ///   ``BackboneConfigError/inconsistent(model:reason:)`` when the default configuration is
+    ///   invalid.
+    public static func register(_ name: String, _ variant: Variant) throws(BackboneConfigError) {
+        if let problem = variant.config.problem { throw .inconsistent(model: name, reason: problem) }
+        guard !name.isEmpty, !name.contains(where: { $0.isWhitespace }) else {
+            throw .invalidValue(key: "name", value: name, reason: "must be a non-empty word")
+        }
+        let existing: Variant? = lock.withLock {
+            if let taken = registered[name] { return taken }
+            registered[name] = variant
+            return nil
+        }
+        if let existing { throw .duplicateModel(name, family: existing.family) }
+    }
+
+    /// Adds several variants of one family; stops at the first name already taken (the ones before
+    /// it stay registered).
+    public static func register(_ variants: [String: Variant]) throws(BackboneConfigError) {
+        for name in variants.keys.sorted() { try register(name, variants[name]!) }
+    }
+
+    private static let builtIn: [String: Variant] = [
         // TimeSformer-B/16, 8 frames, 224 crops, SSv2 classes: TIME's configuration (TIME.md §2.1).
         "timesformer_base_8x224": Variant(family: "timesformer", config: TransformerConfig(), build: timesformer),
         // CPU-sized TimeSformer for development runs.
@@ -78,6 +117,13 @@ public enum Backbones {
     public static func overrideKeys(of name: String) throws(BackboneConfigError) -> [String] {
         guard let variant = variants[name] else { throw .unknownModel(name, available: names) }
         return variant.overrideKeys
+    }
+
+    /// Every family's override keys, as `family: key, key; family: …` for listings.
+    public static var overrideKeysByFamily: String {
+        var byFamily: [String: [String]] = [:]
+        for variant in variants.values { byFamily[variant.family] = variant.overrideKeys }
+        return byFamily.keys.sorted().map { "\($0): \(byFamily[$0]!.joined(separator: ", "))" }.joined(separator: "; ")
     }
 
     /// The configuration `name` resolves to after `overrides`, validated.

@@ -8,7 +8,7 @@ struct InferCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "infer",
         abstract: "Run a backbone on a clip tensor file and write logits, class embedding and patch tokens.",
-        discussion: "Models: \(Backbones.names.joined(separator: ", ")). Override keys of the transformer variants: \(Backbones.overrideKeys.joined(separator: ", ")).")
+        discussion: "Models: \(Backbones.names.joined(separator: ", ")). Override keys: \(Backbones.overrideKeysByFamily).")
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var weightsOptions: WeightsOptions

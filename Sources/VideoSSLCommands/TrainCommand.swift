@@ -40,6 +40,8 @@ struct TrainCommand: ParsableCommand {
         }
         guard resume == nil || !overwrite else { throw ValidationError("--overwrite and --resume exclude each other") }
         let trainer = try Trainer(recipe: recipe, resume: resume, overwrite: overwrite)
+        print("model \(trainer.recipe.model.name) (\(type(of: trainer.backbone)), \(trainer.backbone.parameterCount) parameters), "
+              + "objective \(trainer.recipe.objective.kind), run folder \(trainer.runDirectory)")
         for note in trainer.resumeNotes { print("note: \(note)") }
         if resume != nil, let checkpoint = trainer.lastCheckpoint {
             print("resumed from \(checkpoint) at step \(trainer.step) (\(trainer.position)); writing to \(trainer.runDirectory)")

@@ -1,8 +1,25 @@
 import ArgumentParser
 
-@main
-struct VideoSSLCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// The `videossl` command set, as a library: a program that registers backbones, objectives or key
+/// maps of its own gets every subcommand with them by calling this after registering, since a Swift
+/// binary cannot load another package's code at run time.
+///
+/// ```swift
+/// import VideoSSLCommands
+/// import VideoTransformers
+///
+/// try Backbones.register("mynet_tiny", Backbones.Variant(family: "mynet", config: MyNetConfig()) { c, g in
+///     MyNet(c, using: &g)
+/// })
+/// VideoSSLCommand.main()   // `mytool train --config …`, `mytool eval --model mynet_tiny …`
+/// ```
+///
+/// Listings (`--help`, error messages) are computed when a command is first parsed, so names
+/// registered before ``main()`` appear in them.
+public struct VideoSSLCommand: ParsableCommand {
+    /// The subcommands: `decode`, `flow`, `infer`, `convert`, `train`, `eval`, `extract-features`,
+    /// `make-synthetic`, `demo`, `bench`.
+    public static let configuration = CommandConfiguration(
         commandName: "videossl",
         abstract: "Self-supervised video transformers on the CPU.",
         version: "0.1.0",
@@ -11,6 +28,9 @@ struct VideoSSLCommand: ParsableCommand {
             EvalCommand.self, ExtractFeaturesCommand.self, MakeSyntheticCommand.self, DemoCommand.self,
             BenchCommand.self,
         ])
+
+    /// The root command (it only dispatches to its subcommands).
+    public init() {}
 }
 
 /// `WxH` as given on the command line.
