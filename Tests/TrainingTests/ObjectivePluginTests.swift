@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TensorCore
 import TemporalSSL
+import VideoIO
 import Training
 import VideoTransformers
 import _TestSupport
@@ -155,5 +156,45 @@ struct BackboneCapabilityTests {
         let output = try supervised.lossTerms(
             TrainingBatch(clips: Tensor.normal([2, 4, 3, 8, 8], using: &g), labels: [0, 3]), model: model, using: &g)
         #expect(output.terms.values.map(\.name) == ["cls"] && output.logits?.shape == [2, 4])
+    }
+}
+
+/// A backbone whose outputs are NaN (a diverged model).
+final class DivergedBackbone: Module, VideoBackbone {
+    var embedDim: Int { 3 }
+    var frameCount: Int { 4 }
+    var noWeightDecayKeys: Set<String> { [] }
+    func classEmbedding(_ clip: Tensor) -> Tensor { Tensor(repeating: .nan, shape: [clip.shape[0], 3]) }
+    func head(_ cls: Tensor) -> Tensor { Tensor(repeating: .nan, shape: [cls.shape[0], 8]) }
+}
+
+@Suite("Non-finite outputs and unsuitable inputs")
+struct NonFiniteOutputTests {
+    @Test func NaNLogitsAreNeverScoredCorrect() throws {
+        let logits = Tensor(shape: [3, 4], scalars: [.nan, .nan, .nan, .nan, 0, 1, 2, 3, 5, .infinity, 0, 0])
+        let ranks = ClassificationMetrics.labelRanks(logits, labels: [0, 3, 0])
+        #expect(ranks == [4, 0, 4])
+        #expect(ClassificationMetrics.topKAccuracy(logits, labels: [0, 3, 0], k: 1) == 1.0 / 3)
+        #expect(ClassificationMetrics.nonFiniteRows(logits) == [0, 2])
+        #expect(ClassificationMetrics.perClassAccuracy(logits, labels: [0, 3, 0]) == [0, nil, nil, 1])
+    }
+
+    @Test func evaluatingADivergedModelIsRefused() throws {
+        let dataset = try VideoDataset.pathLabelList(at: TinyRun.data + "/val.txt", root: TinyRun.data)
+        let evaluator = Evaluator(EvaluationConfiguration(frames: 4, cropSize: 32, crops: 1, workerCount: 1))
+        let error = #expect(throws: EvaluationError.self) { _ = try evaluator.evaluate(DivergedBackbone(), on: dataset) }
+        guard case .nonFiniteOutputs(let videos, _)? = error else {
+            Issue.record("expected nonFiniteOutputs, got \(String(describing: error))")
+            return
+        }
+        #expect(videos == dataset.count)
+    }
+
+    @Test(arguments: [("data.frames=1", "at least 2"), ("data.crop=30", "multiple of the patch size")])
+    func TIMERefusesClipsItCannotUse(override: String, message: String) throws {
+        let error = #expect(throws: (any Error).self) {
+            _ = try TrainingSetup(recipe: TinyRun.recipe(output: "/tmp/x", overrides: [override]))
+        }
+        #expect(String(describing: error.map { "\($0)" } ?? "").contains(message))
     }
 }

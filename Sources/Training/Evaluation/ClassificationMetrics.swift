@@ -6,6 +6,10 @@ import TensorCore
 /// sample is correct at `k` when fewer than `k` classes rank above its label, where class `j`
 /// ranks above label `y` if its logit is larger, or equal with `j < y`. Every class therefore has
 /// a distinct rank, so top-1 agrees with ``predictions(_:)`` and top-K is always 1.
+///
+/// A row with a NaN or infinite logit is never counted correct: its label ranks last (`K`), since
+/// comparisons with NaN are all false and would otherwise rank every label first.
+/// ``Evaluator`` refuses such outputs before scoring them (``EvaluationError/nonFiniteOutputs(videos:first:)``).
 public enum ClassificationMetrics {
     /// The predicted class of each row: the index of the largest logit, the first one on ties.
     public static func predictions(_ logits: Tensor) -> [Int] {
@@ -25,6 +29,7 @@ public enum ClassificationMetrics {
         return logits.withUnsafeBufferPointer { v in
             (0..<n).map { i in
                 let row = i * k, y = labels[i], target = v[row + y]
+                if (row..<(row + k)).contains(where: { !v[$0].isFinite }) { return k }
                 var rank = 0
                 for j in 0..<k where v[row + j] > target || (v[row + j] == target && j < y) { rank += 1 }
                 return rank
@@ -44,11 +49,11 @@ public enum ClassificationMetrics {
     /// Top-1 accuracy of each class (0…1), indexed by class: `nil` for a class with no sample.
     public static func perClassAccuracy(_ logits: Tensor, labels: [Int]) -> [Double?] {
         let (_, classes) = checkedShape(logits, labels: labels, op: "perClassAccuracy")
-        let predicted = predictions(logits)
+        let ranks = labelRanks(logits, labels: labels)
         var hits = [Int](repeating: 0, count: classes), totals = hits
-        for (p, y) in zip(predicted, labels) {
+        for (rank, y) in zip(ranks, labels) {
             totals[y] += 1
-            if p == y { hits[y] += 1 }
+            if rank == 0 { hits[y] += 1 }
         }
         return (0..<classes).map { c in totals[c] == 0 ? nil : Double(hits[c]) / Double(totals[c]) }
     }
@@ -58,6 +63,14 @@ public enum ClassificationMetrics {
     public static func meanClassAccuracy(_ perClass: [Double?]) -> Double {
         let present = perClass.compactMap { $0 }
         return present.isEmpty ? 0 : present.reduce(0, +) / Double(present.count)
+    }
+
+    /// The indices of rows holding a NaN or infinite logit.
+    public static func nonFiniteRows(_ logits: Tensor) -> [Int] {
+        let (n, k) = checkedShape(logits, labels: nil, op: "nonFiniteRows")
+        return logits.withUnsafeBufferPointer { v in
+            (0..<n).filter { i in (0..<k).contains { !v[i * k + $0].isFinite } }
+        }
     }
 
     /// `(N, K)` of valid logits, stopping with a message naming `op` otherwise.

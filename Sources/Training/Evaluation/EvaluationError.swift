@@ -14,6 +14,9 @@ public enum EvaluationError: Error, Sendable, Equatable, CustomStringConvertible
     case writeFailed(path: String, reason: String)
     /// No video of the dataset could be evaluated.
     case nothingEvaluated(count: Int)
+    /// The model's outputs for some videos hold NaN or infinite values, so no accuracy can be
+    /// given (a diverged or damaged model); `first` is the first such video.
+    case nonFiniteOutputs(videos: Int, first: String)
 
     /// A one-line explanation with the path and a hint.
     public var description: String {
@@ -33,6 +36,9 @@ public enum EvaluationError: Error, Sendable, Equatable, CustomStringConvertible
             return "\(path): cannot write (\(reason))"
         case .nothingEvaluated(let count):
             return "none of the \(count) videos could be read; check the list's paths and the --root folder"
+        case .nonFiniteOutputs(let videos, let first):
+            return "the model's outputs are NaN or infinite for \(videos) video(s), first \(first); no accuracy is "
+                + "reported (are the weights diverged or damaged?)"
         }
     }
 

@@ -101,12 +101,17 @@ public struct Evaluator: Sendable {
 
     /// The report of one evaluation, with per-subset reports when `subsets` is given.
     ///
-    /// - Throws: as ``outputs(of:on:kind:shuffledFrames:)``, and
-    ///   ``EvaluationError/labelOutOfRange(label:classCount:path:)`` for a label the model has no class for.
+    /// - Throws: as ``outputs(of:on:kind:shuffledFrames:)``,
+    ///   ``EvaluationError/labelOutOfRange(label:classCount:path:)`` for a label the model has no class
+    ///   for, and ``EvaluationError/nonFiniteOutputs(videos:first:)`` when any output is NaN or infinite.
     public func evaluate(
         _ model: any VideoBackbone, on dataset: VideoDataset, shuffledFrames: Bool = false, subsets: ClassSubsets? = nil
     ) throws -> EvaluationReport {
         let result = try outputs(of: model, on: dataset, kind: .logits, shuffledFrames: shuffledFrames)
+        let broken = ClassificationMetrics.nonFiniteRows(result.values)
+        if let first = broken.first {
+            throw EvaluationError.nonFiniteOutputs(videos: broken.count, first: dataset.items[result.videoIndices[first]].path)
+        }
         let classCount = result.values.shape[1]
         for (label, index) in zip(result.labels, result.videoIndices) where label >= classCount {
             throw EvaluationError.labelOutOfRange(label: label, classCount: classCount, path: dataset.items[index].path)

@@ -48,6 +48,10 @@ public final class TIMETrainingObjective: TrainingObjective {
     /// - Throws: ``ObjectiveError/needsTokens(objective:backbone:)`` for a backbone without tokens.
     public init(_ settings: Settings, context: ObjectiveContext, using generator: inout RandomGenerator) throws {
         let backbone = try context.tokenBackbone(for: "time")
+        // Frame order needs two frames to order, flow directions a frame pair (TIME.md §1.1, §1.3).
+        guard context.frames >= 2 else {
+            throw ObjectiveError.unsupportedInput(objective: "time", reason: "data.frames is \(context.frames); TIME needs at least 2")
+        }
         var c = TIMEObjective.Configuration(embedDim: backbone.embedDim, frameCount: context.frames)
         c.labelSmoothing = Float(settings.labelSmoothing)
         c.classificationWeight = Float(settings.classificationWeight)

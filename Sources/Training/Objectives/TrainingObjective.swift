@@ -159,6 +159,8 @@ public enum ObjectiveError: Error, Sendable, Equatable, CustomStringConvertible 
     case keyCollision([String])
     /// A checkpoint's objective state does not fit the objective.
     case stateMismatch(reason: String)
+    /// The run's clips do not suit the objective (e.g. TIME with one frame).
+    case unsupportedInput(objective: String, reason: String)
 
     /// The problem, with what is valid.
     public var description: String {
@@ -172,6 +174,7 @@ public enum ObjectiveError: Error, Sendable, Equatable, CustomStringConvertible 
         case .missingExtra(let name): "the batch has no loader extra '\(name)' (declare it in loaderExtras)"
         case .keyCollision(let keys): "objective head keys clash with backbone keys: \(keys.joined(separator: ", "))"
         case .stateMismatch(let reason): "objective state does not fit: \(reason)"
+        case .unsupportedInput(let objective, let reason): "objective '\(objective)': \(reason)"
         }
     }
 }

@@ -62,6 +62,10 @@ public final class TrainingSetup {
             throw TrainerError.dataMismatch("label \(label) in \(data.train) is beyond num_classes \(config.numClasses)")
         }
         self.dataset = dataset
+        if let transformer = config as? TransformerConfig, data.crop % transformer.patchSize != 0 {
+            throw TrainerError.dataMismatch(
+                "data.crop \(data.crop) is not a multiple of the patch size \(transformer.patchSize) of \(resolved.model.name)")
+        }
         let exempt: Set<String>
 
         generator = RandomGenerator(seed: recipe.seed)
