@@ -158,3 +158,23 @@ private func parseError(_ data: Data) -> CheckpointError? {
         }
     }
 }
+
+/// A 100 KB pickle of lists, tuples or dicts nested 50,000 deep is refused with a typed error
+/// instead of overflowing the stack when the half-built value is freed.
+@Test(arguments: ["list", "tuple", "dict"])
+func deeplyNestedPicklesAreRefused(kind: String) {
+    var p: [UInt8] = [0x80, 0x02]
+    let depth = 50_000
+    switch kind {
+    case "list": p += [UInt8](repeating: 0x5D, count: depth) + [UInt8](repeating: 0x61, count: depth - 1)  // EMPTY_LIST…, APPEND…
+    case "tuple": p += [0x29] + [UInt8](repeating: 0x85, count: depth)  // EMPTY_TUPLE, TUPLE1…
+    default:  // EMPTY_DICT, then (BININT1 1, EMPTY_DICT)…, then SETITEM…: {1: {1: {…}}}
+        p += [0x7D] + (1..<depth).flatMap { _ in [UInt8]([0x4B, 0x01, 0x7D]) } + [UInt8](repeating: 0x73, count: depth - 1)
+    }
+    p += [0x2E]
+    guard case .malformedPickle(_, _, let reason)? = parseError(archive(pickle: p)) else {
+        Issue.record("a \(kind) nested \(depth) deep must be refused")
+        return
+    }
+    #expect(reason.contains("nested deeper than 100"), "\(reason)")
+}

@@ -60,17 +60,20 @@ struct PickleMachine {
             case 0x8D: stack.append(.string(try readString(lengthBytes: 8)))  // BINUNICODE8
             case 0x43: stack.append(.bytes(try readBytes(count: Int(try readByte()))))  // SHORT_BINBYTES
             case 0x42: stack.append(.bytes(try readBytes(count: try readInteger(byteCount: 4))))  // BINBYTES
-            case 0x74: stack.append(.tuple(try popToMark()))  // TUPLE
-            case 0x85: stack.append(.tuple(try pop(1)))  // TUPLE1
-            case 0x86: stack.append(.tuple(try pop(2)))  // TUPLE2
-            case 0x87: stack.append(.tuple(try pop(3)))  // TUPLE3
-            case 0x6C: stack.append(.list(PickleList(try popToMark())))  // LIST
+            case 0x74: stack.append(try tuple(try popToMark()))  // TUPLE
+            case 0x85: stack.append(try tuple(try pop(1)))  // TUPLE1
+            case 0x86: stack.append(try tuple(try pop(2)))  // TUPLE2
+            case 0x87: stack.append(try tuple(try pop(3)))  // TUPLE3
+            case 0x6C:  // LIST
+                let list = PickleList()
+                try append(try popToMark(), to: list)
+                stack.append(.list(list))
             case 0x61:  // APPEND
                 let value = try pop()
-                try list(top()).items.append(value)
+                try append([value], to: list(top()))
             case 0x65:  // APPENDS
                 let values = try popToMark()
-                try list(top()).items.append(contentsOf: values)
+                try append(values, to: list(top()))
             case 0x64:  // DICT
                 let dict = PickleDict()
                 try setItems(try popToMark(), in: dict)
@@ -179,7 +182,29 @@ struct PickleMachine {
 
     private func setItems(_ flat: [PickleValue], in dict: PickleDict) throws(CheckpointError) {
         guard flat.count.isMultiple(of: 2) else { throw fail("odd number of values for dict items") }
+        dict.depth = try checkedDepth(max(dict.depth, 1 + (flat.map(\.nesting).max() ?? 0)))
         for i in stride(from: 0, to: flat.count, by: 2) { dict.set(flat[i], flat[i + 1]) }
+    }
+
+    /// Containers nested deeper than this are refused: state dicts nest a handful of levels, and a
+    /// crafted stream of thousands of levels would overflow the stack when the value is freed.
+    static let maxNesting = 100
+
+    private func checkedDepth(_ depth: Int) throws(CheckpointError) -> Int {
+        guard depth <= Self.maxNesting else {
+            throw fail("containers nested deeper than \(Self.maxNesting) levels")
+        }
+        return depth
+    }
+
+    private func tuple(_ items: [PickleValue]) throws(CheckpointError) -> PickleValue {
+        _ = try checkedDepth(1 + (items.map(\.nesting).max() ?? 0))
+        return .tuple(items)
+    }
+
+    private func append(_ items: [PickleValue], to list: PickleList) throws(CheckpointError) {
+        list.depth = try checkedDepth(max(list.depth, 1 + (items.map(\.nesting).max() ?? 0)))
+        list.items.append(contentsOf: items)
     }
 
     private func integers(_ value: PickleValue) throws(CheckpointError) -> [Int] {

@@ -14,6 +14,18 @@ indirect enum PickleValue {
     case storage(StorageReference)
     case tensor(TensorReference)
 
+    /// How deeply containers nest inside this value (0 for a scalar). Containers record their
+    /// own depth, and a tuple's is computed from children already checked, so the recursion is
+    /// bounded by ``PickleMachine/maxNesting``.
+    var nesting: Int {
+        switch self {
+        case let .tuple(items): return 1 + (items.map(\.nesting).max() ?? 0)
+        case let .list(list): return list.depth
+        case let .dict(dict): return dict.depth
+        default: return 0
+        }
+    }
+
     /// A short name of the value's kind, for error messages.
     var kind: String {
         switch self {
@@ -36,12 +48,16 @@ indirect enum PickleValue {
 /// A Python list; a class because pickle mutates containers after memoising them.
 final class PickleList {
     var items: [PickleValue]
+    /// Nesting depth (1 for a list of scalars), kept as items arrive so nesting can be bounded.
+    var depth = 1
     init(_ items: [PickleValue] = []) { self.items = items }
 }
 
 /// A Python dict (or `OrderedDict`), kept in insertion order; a class for the same reason as
 /// ``PickleList``. Attributes set by `BUILD` (an `OrderedDict`'s `_metadata`) are dropped.
 final class PickleDict {
+    /// Nesting depth (1 for a dict of scalars), kept as items arrive so nesting can be bounded.
+    var depth = 1
     private(set) var items: [(key: PickleValue, value: PickleValue)] = []
     private var stringIndex: [String: Int] = [:]
 
