@@ -118,3 +118,21 @@ struct FineTuningTests {
         }
     }
 }
+
+@Suite("Resuming a fine-tuning run")
+struct FineTuneResumeTests {
+    @Test func aResumedRunDoesNotNeedTheOriginalWeightsFile() throws {
+        let copy = Scratch.directory("weights-copy").appendingPathComponent("vit.safetensors").path
+        try FileManager.default.copyItem(atPath: try FineTuningTests.fixture("timm_vit_tiny.safetensors"), toPath: copy)
+        let folder = TinyRun.folder("finetune-resume")
+        let recipe = try TinyRun.recipe(output: folder, overrides: [
+            "model.weights=\(copy)", "model.key_map=timm-inflation", "model.overrides.num_frames=4", "train.eval_every=0",
+        ])
+        let first = try Trainer(recipe: recipe)
+        try first.run(stopAfter: 2)
+        try FileManager.default.removeItem(atPath: copy)
+        let resumed = try Trainer(recipe: recipe, resume: folder)
+        #expect(resumed.step == 2 && resumed.setup.weightReport == nil)
+        #expect(TinyRun.bits(resumed) == TinyRun.bits(first))
+    }
+}

@@ -80,7 +80,7 @@ public final class Trainer {
         } else {
             recipe.outputDir = RunFolder.absolute(recipe.outputDir)
         }
-        setup = try TrainingSetup(recipe: recipe)
+        setup = try TrainingSetup(recipe: recipe, loadingWeights: resumePoint == nil)
         self.recipe = setup.recipe
         runDirectory = recipe.outputDir
         checkpoints = CheckpointStore(directory: runDirectory + "/checkpoints")

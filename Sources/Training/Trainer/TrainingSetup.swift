@@ -35,14 +35,15 @@ public final class TrainingSetup {
     /// The generator after initialisation: the trainer's stream (frame permutations and the like).
     public internal(set) var generator: RandomGenerator
 
-    /// Builds every part of `recipe`.
+    /// Builds every part of `recipe`; with `loadingWeights` false, `model.weights` is not read
+    /// (a resumed run takes every tensor from its checkpoint, so the original file may be gone).
     ///
     /// - Throws: ``RecipeError`` (missing data paths), ``DatasetError``, ``TrainerError`` (labels
     ///   beyond the classes, too few clips), ``ObjectiveError`` (an objective that needs patch
     ///   tokens on a backbone without them), ``BackboneConfigError``, and for `model.weights`
     ///   ``CheckpointError``, ``KeyMaps/RegistryError`` or ``WeightImportError`` — all before any
     ///   training.
-    public init(recipe: Recipe) throws {
+    public init(recipe: Recipe, loadingWeights: Bool = true) throws {
         try recipe.checkPaths()
         let data = recipe.data
         var dataset = try VideoDataset.pathLabelList(
@@ -78,7 +79,7 @@ public final class TrainingSetup {
         let model = try TrainingModel(backbone: backbone, heads: objective.heads)
         self.objective = objective
         self.model = model
-        if let source = recipe.model.weightSource {
+        if loadingWeights, let source = recipe.model.weightSource {
             weightReport = try TrainingSetup.load(source, into: model, config: config)
         } else {
             weightReport = nil
