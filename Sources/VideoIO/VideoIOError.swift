@@ -20,6 +20,8 @@ public enum VideoIOError: Error, Sendable, Equatable, CustomStringConvertible {
     case timeOutOfRange(path: String, seconds: Double, duration: Double)
     /// Writing the file failed (the container rejected the codec, the disk is full, ...).
     case encodeFailed(path: String, reason: String)
+    /// A request exceeds a stated limit (frame side, clip size), refused before allocating.
+    case requestTooLarge(path: String, reason: String)
 
     /// The file the error is about.
     public var path: String {
@@ -27,7 +29,7 @@ public enum VideoIOError: Error, Sendable, Equatable, CustomStringConvertible {
         case .fileNotFound(let path), .notAVideo(let path, _), .noVideoStream(let path),
             .codecUnsupported(let path, _), .decodeFailed(let path, _, _),
             .indexOutOfRange(let path, _, _), .timeOutOfRange(let path, _, _),
-            .encodeFailed(let path, _):
+            .encodeFailed(let path, _), .requestTooLarge(let path, _):
             return path
         }
     }
@@ -51,6 +53,8 @@ public enum VideoIOError: Error, Sendable, Equatable, CustomStringConvertible {
             return "valid times are 0...\(duration) seconds"
         case .encodeFailed:
             return "check the directory is writable and the container supports the codec (FFV1 needs .mkv)"
+        case .requestTooLarge:
+            return "ask for fewer frames or a smaller size"
         }
     }
 
@@ -74,6 +78,8 @@ public enum VideoIOError: Error, Sendable, Equatable, CustomStringConvertible {
             what = "time \(seconds) s outside a video of \(duration) s"
         case .encodeFailed(_, let reason):
             what = "could not write video (\(reason))"
+        case .requestTooLarge(_, let reason):
+            what = reason
         }
         return "\(path): \(what); \(hint)"
     }

@@ -170,6 +170,11 @@ struct ViewOptions: ParsableArguments {
     func configuration(model: any BackboneConfiguration, defaultCrops: Int, aggregation: ViewAggregation) throws -> EvaluationConfiguration {
         let frames = self.frames ?? model.numFrames, size = self.size ?? model.imgSize
         let crops = self.crops ?? defaultCrops
+        guard frames <= Recipe.DataSection.maximumFrames else {
+            throw ValidationError("--frames \(frames) exceeds \(Recipe.DataSection.maximumFrames)")
+        }
+        guard size <= FrameSize.maximumSide else { throw ValidationError("--size \(size) exceeds \(FrameSize.maximumSide)") }
+        try checkCrop(height: size, width: size, for: model, source: "--size \(size)")
         guard frames > 0, size > 0, clips > 0, batchSize > 0, interval > 0, (workers ?? 1) > 0 else {
             throw ValidationError("--frames, --size, --clips, --interval, --batch-size and --workers must be positive")
         }

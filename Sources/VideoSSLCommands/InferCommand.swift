@@ -20,12 +20,10 @@ struct InferCommand: ParsableCommand {
     var output: String
 
     func run() throws {
-        let (model, _) = try weightsOptions.loadModel(modelOptions)
+        let (model, config) = try weightsOptions.loadModel(modelOptions)
         model.eval()
         let clip = try SafeTensors.read(contentsOf: URL(fileURLWithPath: input)).tensor(named: "clip")
-        guard clip.rank == 5, clip.shape[2] == 3 else {
-            throw ValidationError("\(input): `clip` must be [B, T, 3, H, W], got \(clip.shape)")
-        }
+        try checkClipShape(clip.shape, for: config, source: "\(input): `clip`")
         var outputs: [(String, Tensor)]
         if let tokenModel = model as? any TokenBackbone {
             let (cls, tokens) = noGrad { tokenModel.features(clip) }

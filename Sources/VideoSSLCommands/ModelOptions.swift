@@ -78,3 +78,33 @@ struct WeightsOptions: ParsableArguments {
         return (model, config)
     }
 }
+
+/// Checks an input clip shape against a backbone before any forward pass, so a bad size from the
+/// command line is an error message rather than a stopped process.
+func checkClipShape(_ shape: [Int], for config: any BackboneConfiguration, source: String) throws {
+    guard shape.count == 5, shape[2] == 3 else {
+        throw InputError(description: "\(source): the clip must be [B, T, 3, H, W], got \(shape)")
+    }
+    guard shape[0] > 0, shape[1] > 0, shape[3] > 0, shape[4] > 0 else {
+        throw InputError(description: "\(source): the clip \(shape) is empty (B, T, H and W must be positive)")
+    }
+    do {
+        try checkCrop(height: shape[3], width: shape[4], for: config, source: source)
+    } catch {
+        throw InputError(description: "\(error)")
+    }
+}
+
+/// A problem with the contents of an input file (not with how the command was called), reported
+/// without the usage text and with exit status 1.
+struct InputError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Checks that crops of `height` × `width` fit a transformer's patch grid.
+func checkCrop(height: Int, width: Int, for config: any BackboneConfiguration, source: String) throws {
+    if let transformer = config as? TransformerConfig,
+       height % transformer.patchSize != 0 || width % transformer.patchSize != 0 {
+        throw ValidationError("\(source): \(height)×\(width) is not a multiple of the model's \(transformer.patchSize)-pixel patches")
+    }
+}

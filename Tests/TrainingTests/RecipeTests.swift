@@ -157,3 +157,12 @@ struct ShippedRecipeTests {
         #expect(r.training.evalEvery == 5 && r.evaluation.shuffled && r.evaluation.crops == 3)
     }
 }
+
+@Suite("Recipe sizes beyond their limits")
+struct RecipeSizeLimitTests {
+    @Test(arguments: ["data.frames=10000000", "data.decode_size=[100000, 64]", "data.crop=70000"])
+    func areRefusedBeforeAnythingIsAllocated(override: String) throws {
+        let error = #expect(throws: RecipeError.self) { _ = try TinyRun.recipe(output: "/tmp/x", overrides: [override]) }
+        #expect(error?.description.contains("must be at most") == true, "\(String(describing: error))")
+    }
+}

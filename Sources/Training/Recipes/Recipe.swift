@@ -104,15 +104,21 @@ public struct Recipe: Sendable, Equatable {
         /// Loader worker threads.
         public var workers: Int = 2
 
+        /// The most frames a training clip may have (far beyond any reference recipe; a larger
+        /// value is almost always a typo that would allocate without bound).
+        public static let maximumFrames = 1024
+
         /// Creates the section with defaults.
         public init() {}
 
         /// The data keys.
         public static var fields: [RecipeField<Self>] {
             [.string("root", \.root), .string("train", \.train), .string("val", \.val),
-             .string("subsets", \.subsets), .string("classes", \.classes), .int("frames", \.frames, minimum: 1),
-             .ints("decode_size", \.decodeSize, count: 2, minimum: 1),
-             .ints("scale_jitter", \.scaleJitter, count: 2, minimum: 1), .int("crop", \.crop, minimum: 1),
+             .string("subsets", \.subsets), .string("classes", \.classes),
+             .int("frames", \.frames, minimum: 1, maximum: Self.maximumFrames),
+             .ints("decode_size", \.decodeSize, count: 2, minimum: 1, maximum: FrameSize.maximumSide),
+             .ints("scale_jitter", \.scaleJitter, count: 2, minimum: 1, maximum: FrameSize.maximumSide),
+             .int("crop", \.crop, minimum: 1, maximum: FrameSize.maximumSide),
              .choice("sampler", \.sampler), .string("rand_augment", \.randAugment), .bool("flip", \.flip),
              .doubles("mean", \.mean, count: 3), .doubles("std", \.std, count: 3, .positive),
              .int("workers", \.workers, minimum: 1)]

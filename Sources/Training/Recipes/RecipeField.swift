@@ -17,10 +17,16 @@ public struct RecipeField<Root> {
     let read: (inout SectionReader, inout Root) throws(RecipeError) -> Void
     let write: (Root) -> ConfigTree
 
-    /// An integer, at least `minimum` when given.
-    public static func int(_ key: String, _ path: WritableKeyPath<Root, Int>, minimum: Int? = nil) -> Self {
+    /// An integer, at least `minimum` and at most `maximum` when given.
+    public static func int(
+        _ key: String, _ path: WritableKeyPath<Root, Int>, minimum: Int? = nil, maximum: Int? = nil
+    ) -> Self {
         Self(key: key, read: { r, root throws(RecipeError) in
-            root[keyPath: path] = try r.int(key, default: root[keyPath: path], minimum: minimum)
+            let value = try r.int(key, default: root[keyPath: path], minimum: minimum)
+            if let maximum, value > maximum {
+                throw .invalidValue(key: r.full(key), value: "\(value)", reason: "must be at most \(maximum)")
+            }
+            root[keyPath: path] = value
         }, write: { .number($0[keyPath: path]) })
     }
 
@@ -88,14 +94,17 @@ public struct RecipeField<Root> {
         }, write: { .list($0[keyPath: path].map(ConfigTree.number)) })
     }
 
-    /// A list of exactly `count` integers, each at least `minimum` when given.
+    /// A list of exactly `count` integers, each at least `minimum` and at most `maximum` when given.
     public static func ints(
-        _ key: String, _ path: WritableKeyPath<Root, [Int]>, count: Int, minimum: Int? = nil
+        _ key: String, _ path: WritableKeyPath<Root, [Int]>, count: Int, minimum: Int? = nil, maximum: Int? = nil
     ) -> Self {
         Self(key: key, read: { r, root throws(RecipeError) in
             guard let values = try r.ints(key, count: count) else { return }
             if let minimum, let bad = values.first(where: { $0 < minimum }) {
                 throw .invalidValue(key: r.full(key), value: "\(bad)", reason: "must be at least \(minimum)")
+            }
+            if let maximum, let bad = values.first(where: { $0 > maximum }) {
+                throw .invalidValue(key: r.full(key), value: "\(bad)", reason: "must be at most \(maximum)")
             }
             root[keyPath: path] = values
         }, write: { .list($0[keyPath: path].map(ConfigTree.number)) })

@@ -53,6 +53,10 @@ public struct FrameSize: Sendable, Hashable {
     /// Height in pixels.
     public var height: Int
 
+    /// The largest width or height frames are decoded to (FFmpeg's scaler refuses larger ones, and
+    /// a request beyond it is almost always a typo).
+    public static let maximumSide = 16_384
+
     /// Creates a size; both extents must be positive.
     public init(width: Int, height: Int) {
         precondition(width > 0 && height > 0, "FrameSize: extents [\(height), \(width)] must be positive")

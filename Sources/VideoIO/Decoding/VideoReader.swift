@@ -266,6 +266,10 @@ public final class VideoReader {
         -> [VideoFrame]
     {
         for i in indices { try checkIndex(i) }
+        if let size, max(size.width, size.height) > FrameSize.maximumSide {
+            throw VideoIOError.requestTooLarge(
+                path: path, reason: "frame size \(size.width)x\(size.height) exceeds \(FrameSize.maximumSide) pixels a side")
+        }
         var decoded: [Int: VideoFrame] = [:]
         requestedFrames = Set(indices)
         defer { requestedFrames = [] }
@@ -285,8 +289,15 @@ public final class VideoReader {
         guard let target = size ?? storedSize else {
             throw VideoIOError.notAVideo(path: path, reason: "the stream declares no frame size")
         }
-        let frames = try frames(at: indices, size: target, filter: filter)
         let frameElements = target.height * target.width * 3
+        // Refused before decoding or allocating anything (4 GiB of Float32).
+        let (elements, overflow) = indices.count.multipliedReportingOverflow(by: frameElements)
+        guard !overflow, elements <= VideoReader.maximumClipElements else {
+            throw VideoIOError.requestTooLarge(
+                path: path, reason: "a clip of \(indices.count) frames of \(target.width)x\(target.height) exceeds "
+                    + "\(VideoReader.maximumClipElements) values")
+        }
+        let frames = try frames(at: indices, size: target, filter: filter)
         return Tensor(shape: [frames.count, target.height, target.width, 3]) { out in
             for (t, f) in frames.enumerated() {
                 f.pixels.withUnsafeBufferPointer { src in
@@ -295,6 +306,9 @@ public final class VideoReader {
             }
         }
     }
+
+    /// The most values one ``clip(at:size:filter:)`` tensor may hold (2³⁰ Float32, 4 GiB).
+    public static let maximumClipElements = 1 << 30
 
     private var storedSize: FrameSize? {
         metadata.width > 0 && metadata.height > 0 ? FrameSize(width: metadata.width, height: metadata.height) : nil
