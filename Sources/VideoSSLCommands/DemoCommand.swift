@@ -92,7 +92,7 @@ enum ShuffledFrameEvaluation {
     static func run(_ trainer: Trainer, seed: UInt64 = 1) throws -> SubsetScores {
         let recipe = trainer.recipe
         guard let val = recipe.data.val else { throw ValidationError("the recipe has no data.val") }
-        var dataset = try VideoDataset.pathLabelList(at: recipe.dataPath(val), root: recipe.data.root)
+        var dataset = try recipe.trainingList(val)
         if let classes = recipe.data.classes { dataset = try dataset.withClassNames(from: recipe.dataPath(classes)) }
         let subsets = try recipe.data.subsets.map {
             try ClassSubsets.load(from: recipe.dataPath($0), classNames: dataset.classNames)

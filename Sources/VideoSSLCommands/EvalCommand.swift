@@ -64,6 +64,7 @@ struct EvalCommand: ParsableCommand {
                 guard let val = recipe.data.val else { throw ValidationError("\(config): the recipe has no data.val") }
                 data.list = recipe.dataPath(val)
                 data.root = data.root ?? (recipe.data.root.isEmpty ? nil : recipe.data.root)
+                data.allowOutsideRoot = data.allowOutsideRoot || recipe.data.allowOutsideRoot
             }
             data.classes = data.classes ?? recipe.data.classes.map(recipe.dataPath)
             subsets = subsets ?? recipe.data.subsets.map(recipe.dataPath)
@@ -113,10 +114,13 @@ struct EvalDataOptions: ParsableArguments {
     @Option(help: "Class names, one per line in label order (default: classes.txt in --root, if present).")
     var classes: String?
 
+    @Flag(help: "Let list entries leave --root (absolute paths or `..`).")
+    var allowOutsideRoot = false
+
     /// The list's videos, with class names when a classes file is given or found.
     func dataset() throws -> VideoDataset {
         guard let list else { throw ValidationError("--list is required (or --config with a recipe that has data.val)") }
-        var dataset = try VideoDataset.pathLabelList(at: list, root: root)
+        var dataset = try VideoDataset.pathLabelList(at: list, root: root, allowingPathsOutsideRoot: allowOutsideRoot)
         let defaultNames = root.map { $0 + "/classes.txt" }.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
         if let path = classes ?? defaultNames {
             dataset = try dataset.withClassNames(from: path)

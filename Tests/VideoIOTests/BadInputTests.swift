@@ -77,6 +77,24 @@ import VideoIO
         }
     }
 
+    /// An HLS playlist saved as `.mp4` names a real video by absolute path; the reader refuses the
+    /// playlist (its demuxer follows references) instead of opening the file it points to. A
+    /// `concat` list is refused the same way, and the real video still opens directly.
+    @Test func playlistsNamedMP4AreRefused() throws {
+        let target = try Fixture.write(codec: .h264(crf: 20), maxBFrames: 0)
+        #expect(try VideoReader(path: target).frameCount > 0)
+        let hls = try file("playlist.mp4", Array("#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\n\(target)\n#EXT-X-ENDLIST\n".utf8))
+        guard case .notAVideo = try openError(hls) else {
+            Issue.record("an HLS playlist opened as a video")
+            return
+        }
+        let concat = try file("list.mp4", Array("ffconcat version 1.0\nfile '\(target)'\n".utf8))
+        guard case .notAVideo = try openError(concat) else {
+            Issue.record("a concat list opened as a video")
+            return
+        }
+    }
+
     @Test func randomBytesNamedMP4() throws {
         var generator = RandomBytes(seed: 7)
         let path = try file("noise.mp4", (0..<65536).map { _ in generator.next() })

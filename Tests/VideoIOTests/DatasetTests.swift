@@ -23,7 +23,8 @@ func datasetError(_ body: () throws -> Void) -> DatasetError? {
 @Suite struct DatasetTests {
     @Test func pathLabelListResolvesPathsAndSkipsBlankLines() throws {
         let list = writeDatasetFile("a/b.mp4 3\n\n/abs/c.mp4 0\r\nwith space.mp4  12\n")
-        let dataset = try VideoDataset.pathLabelList(at: list, root: "/data")
+        // The absolute entry leaves the root, which this list is allowed to do.
+        let dataset = try VideoDataset.pathLabelList(at: list, root: "/data", allowingPathsOutsideRoot: true)
         #expect(dataset.items.map(\.path) == ["/data/a/b.mp4", "/abs/c.mp4", "/data/with space.mp4"])
         #expect(dataset.items.map(\.label) == [3, 0, 12])
         #expect(dataset.items.allSatisfy { $0.media == .video })
@@ -133,5 +134,29 @@ func datasetError(_ body: () throws -> Void) -> DatasetError? {
         #expect(dataset.items.map { ($0.path as NSString).lastPathComponent } == ["x.mkv", "a.AVI", "b.mp4"])
         #expect(dataset.items.map(\.label) == [1, 2, 2])
         #expect(dataset.classCount == 3)
+    }
+}
+
+/// A list's entries stay inside its root unless allowed.
+@Suite struct ListContainmentTests {
+    @Test func absoluteAndClimbingPathsLeaveTheRootOnlyWhenAllowed() throws {
+        let folder = Fixture.directory().appendingPathComponent("containment-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for (text, line) in [("a.mp4 0\n/etc/passwd 1\n", 2), ("a.mp4 0\nb/../../secret.mp4 1\n", 2)] {
+            let list = folder.appendingPathComponent("list.txt").path
+            try text.write(toFile: list, atomically: true, encoding: .utf8)
+            let error = #expect(throws: DatasetError.self) { _ = try VideoDataset.pathLabelList(at: list, root: folder.path) }
+            guard case .malformedLine(_, let number, _, let reason)? = error else {
+                Issue.record("expected a malformed line, got \(String(describing: error))")
+                continue
+            }
+            #expect(number == line && reason.contains("data root"))
+            #expect(try VideoDataset.pathLabelList(at: list, root: folder.path, allowingPathsOutsideRoot: true).count == 2)
+            // Without a root there is nothing to leave.
+            #expect(try VideoDataset.pathLabelList(at: list).count == 2)
+        }
+        let inside = folder.appendingPathComponent("inside.txt").path
+        try "x/../a.mp4 0\n./b/c.mp4 1\n".write(toFile: inside, atomically: true, encoding: .utf8)
+        #expect(try VideoDataset.pathLabelList(at: inside, root: folder.path).count == 2)
     }
 }

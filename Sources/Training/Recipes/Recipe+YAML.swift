@@ -117,7 +117,13 @@ extension Recipe {
     public func classCount() throws -> Int {
         if let given = model.overrides["num_classes"]?.intValue { return given }
         if let classes = data.classes { return try VideoDataset.readClassNames(at: dataPath(classes)).count }
-        return try VideoDataset.pathLabelList(at: dataPath(data.train), root: data.root.isEmpty ? nil : data.root).classCount
+        return try trainingList().classCount
+    }
+
+    /// The `path label` list `data.train` (or `list`), with `data.root` and `data.allow_outside_root`.
+    public func trainingList(_ list: String? = nil) throws(DatasetError) -> VideoDataset {
+        try VideoDataset.pathLabelList(at: dataPath(list ?? data.train), root: data.root.isEmpty ? nil : data.root,
+                                       allowingPathsOutsideRoot: data.allowOutsideRoot)
     }
 
     /// Checks that every file and folder the data section names exists, so a run fails before

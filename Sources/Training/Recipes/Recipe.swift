@@ -103,6 +103,9 @@ public struct Recipe: Sendable, Equatable {
         public var std: [Double] = [0.5, 0.5, 0.5]
         /// Loader worker threads.
         public var workers: Int = 2
+        /// Whether list entries may leave `root` (absolute paths or `..`); off, such an entry is an
+        /// error naming its line.
+        public var allowOutsideRoot: Bool = false
 
         /// The most frames a training clip may have (far beyond any reference recipe; a larger
         /// value is almost always a typo that would allocate without bound).
@@ -121,7 +124,7 @@ public struct Recipe: Sendable, Equatable {
              .int("crop", \.crop, minimum: 1, maximum: FrameSize.maximumSide),
              .choice("sampler", \.sampler), .string("rand_augment", \.randAugment), .bool("flip", \.flip),
              .doubles("mean", \.mean, count: 3), .doubles("std", \.std, count: 3, .positive),
-             .int("workers", \.workers, minimum: 1)]
+             .int("workers", \.workers, minimum: 1), .bool("allow_outside_root", \.allowOutsideRoot)]
         }
 
         /// Checks the training list is given, the jitter range, the crop and the RandAugment string.

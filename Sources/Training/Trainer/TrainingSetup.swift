@@ -46,8 +46,7 @@ public final class TrainingSetup {
     public init(recipe: Recipe, loadingWeights: Bool = true) throws {
         try recipe.checkPaths()
         let data = recipe.data
-        var dataset = try VideoDataset.pathLabelList(
-            at: recipe.dataPath(data.train), root: data.root.isEmpty ? nil : data.root)
+        var dataset = try recipe.trainingList()
         if let file = data.classes {
             dataset = try dataset.withClassNames(from: recipe.dataPath(file))
         }

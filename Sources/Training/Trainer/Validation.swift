@@ -30,8 +30,7 @@ struct Validation {
     /// The validation `recipe` asks for, or nil (no `data.val`, or `train.eval_every: 0`).
     init?(recipe: Recipe) throws {
         guard let val = recipe.data.val, recipe.training.evalEvery > 0 else { return nil }
-        var dataset = try VideoDataset.pathLabelList(
-            at: recipe.dataPath(val), root: recipe.data.root.isEmpty ? nil : recipe.data.root)
+        var dataset = try recipe.trainingList(val)
         if let classes = recipe.data.classes { dataset = try dataset.withClassNames(from: recipe.dataPath(classes)) }
         self.dataset = dataset
         subsets = try recipe.data.subsets.map {

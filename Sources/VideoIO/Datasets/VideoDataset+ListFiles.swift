@@ -5,16 +5,21 @@ extension VideoDataset {
     ///
     /// The path is everything before the last run of spaces, so paths with spaces survive; blank
     /// lines are ignored. Relative paths resolve against `root` (the list's own text otherwise).
+    /// With a `root`, a path that leaves it (absolute, or climbing out with `..`) is refused unless
+    /// `allowingPathsOutsideRoot`: a list is data, and should not reach files elsewhere by accident.
     /// - Throws: ``DatasetError/unreadable(path:reason:)``,
     ///   ``DatasetError/malformedLine(path:line:content:reason:)`` with the 1-based line number, or
     ///   ``DatasetError/empty(path:)``.
     public static func pathLabelList(
-        at listPath: String, root: String? = nil, badItemPolicy: BadItemPolicy = .skip
+        at listPath: String, root: String? = nil, badItemPolicy: BadItemPolicy = .skip,
+        allowingPathsOutsideRoot: Bool = false
     ) throws(DatasetError) -> VideoDataset {
         let items = try parseList(at: listPath, fieldName: "path label") { fields, fail throws(DatasetError) in
             guard fields.count >= 2 else { throw fail("expected a path and a label") }
             let label = try integer(fields[fields.count - 1], name: "label", minimum: 0, fail: fail)
-            return DatasetItem(path: resolve(fields.dropLast().joined(separator: " "), root: root), label: label)
+            let path = fields.dropLast().joined(separator: " ")
+            try checkContained(path, root: root, allowed: allowingPathsOutsideRoot, fail: fail)
+            return DatasetItem(path: resolve(path, root: root), label: label)
         }
         return VideoDataset(items: items, badItemPolicy: badItemPolicy)
     }
@@ -25,7 +30,7 @@ extension VideoDataset {
     /// - Throws: as ``pathLabelList(at:root:badItemPolicy:)``; a frame count below 1 is malformed.
     public static func frameList(
         at listPath: String, root: String? = nil, pattern: FrameNamePattern = .mmaction,
-        badItemPolicy: BadItemPolicy = .skip
+        badItemPolicy: BadItemPolicy = .skip, allowingPathsOutsideRoot: Bool = false
     ) throws(DatasetError) -> VideoDataset {
         let items = try parseList(at: listPath, fieldName: "directory frame_count label") {
             fields, fail throws(DatasetError) in
@@ -33,6 +38,7 @@ extension VideoDataset {
             let frames = try integer(fields[fields.count - 2], name: "frame count", minimum: 1, fail: fail)
             let label = try integer(fields[fields.count - 1], name: "label", minimum: 0, fail: fail)
             let directory = fields.dropLast(2).joined(separator: " ")
+            try checkContained(directory, root: root, allowed: allowingPathsOutsideRoot, fail: fail)
             return DatasetItem(
                 path: resolve(directory, root: root), label: label,
                 media: .frameFolder(frameCount: frames, pattern: pattern))
@@ -58,6 +64,23 @@ extension VideoDataset {
         }
         guard !items.isEmpty else { throw .empty(path: listPath) }
         return items
+    }
+
+    /// Refuses an entry that leaves `root`: absolute, or with more `..` than the folders before it.
+    private static func checkContained(
+        _ entry: String, root: String?, allowed: Bool, fail: (String) -> DatasetError
+    ) throws(DatasetError) {
+        guard let root, !root.isEmpty, !allowed else { return }
+        if entry.hasPrefix("/") {
+            throw fail("absolute path outside the data root \(root) (allow it with data.allow_outside_root)")
+        }
+        var depth = 0
+        for part in entry.split(separator: "/") {
+            if part == ".." { depth -= 1 } else if part != "." { depth += 1 }
+            if depth < 0 {
+                throw fail("`..` leaves the data root \(root) (allow it with data.allow_outside_root)")
+            }
+        }
     }
 
     private static func integer(

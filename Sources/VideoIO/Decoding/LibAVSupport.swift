@@ -72,10 +72,32 @@ final class OwnedCodecContext {
 final class OwnedInputContext {
     let pointer: UnsafeMutablePointer<AVFormatContext>
 
-    /// Opens `path`, returning the FFmpeg error code on failure (nothing is left allocated then).
+    /// The only protocol a reader opens: local files. No network access, and a container cannot
+    /// make the reader fetch another URL.
+    static let protocolWhitelist = "file"
+
+    /// The demuxers a reader accepts, chosen by content whatever the file's name: ordinary video
+    /// containers and single images (and plain audio and subtitle formats, so that such a file is
+    /// reported as having no video stream). Demuxers that follow references to other files or URLs
+    /// (HLS and DASH playlists, `concat` lists, `tee`, …) are not on it, so a playlist saved as
+    /// `.mp4` is refused instead of opening the paths it names.
+    static let formatWhitelist = [
+        "mov", "matroska", "avi", "mpegts", "mpeg", "flv", "ogg", "asf", "nut", "ivf", "h264", "hevc", "m4v",
+        "mpegvideo", "rawvideo", "yuv4mpegpipe", "gif", "image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe",
+        "tiff_pipe", "obu", "av1", "wav", "mp3", "aac", "flac", "ac3", "srt", "ass", "webvtt",
+    ].joined(separator: ",")
+
+    /// Opens `path` as a local file with the demuxer allow-list, returning the FFmpeg error code on
+    /// failure (nothing is left allocated then).
     init(path: String) throws(LibAVFailure) {
         var p: UnsafeMutablePointer<AVFormatContext>?
-        let status = avformat_open_input(&p, path, nil, nil)
+        var options: OpaquePointer? = nil
+        av_dict_set(&options, "protocol_whitelist", Self.protocolWhitelist, 0)
+        av_dict_set(&options, "format_whitelist", Self.formatWhitelist, 0)
+        defer { av_dict_free(&options) }
+        // `file:` keeps a name with a colon in it (`clip:1.mp4`) from being read as a protocol.
+        let url = "file:" + path
+        let status = avformat_open_input(&p, url, nil, &options)
         guard status >= 0, let opened = p else { throw LibAVFailure(code: status, call: "avformat_open_input") }
         pointer = opened
     }
