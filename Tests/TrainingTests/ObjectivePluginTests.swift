@@ -198,3 +198,51 @@ struct NonFiniteOutputTests {
         #expect(String(describing: error.map { "\($0)" } ?? "").contains(message))
     }
 }
+
+/// Losses scripted per step (1, 1, 4e16, 4e16, NaN): a run that diverges slowly before it turns NaN.
+final class ScriptedLossObjective: TrainingObjective {
+    struct Settings: RecipeSection {
+        static var fields: [RecipeField<Self>] { [] }
+    }
+
+    static let registered: Void = {
+        try! Objectives.register(.init(kind: "scripted_loss", summary: "scripted losses", settings: Settings.self) { _, _, _ in
+            ScriptedLossObjective()
+        })
+    }()
+
+    static let script: [Float] = [1, 1, 4e16, 4e16, .nan]
+    var steps = 0
+
+    func lossTerms(_ batch: TrainingBatch, model: TrainingModel, using generator: inout RandomGenerator)
+        throws -> ObjectiveOutput
+    {
+        let value = Self.script[min(steps, Self.script.count - 1)]
+        return ObjectiveOutput(terms: LossTerms([("cls", model.backbone(batch.clips).mean() * 0 + Tensor(value))]))
+    }
+
+    func didStep(_ step: Int, of totalSteps: Int) { steps = step }
+}
+
+@Suite("Divergence")
+struct DivergenceTests {
+    @Test func theLastCheckpointOfSaneLossIsNamedAndKept() throws {
+        ScriptedLossObjective.registered
+        let folder = TinyRun.folder("diverging")
+        let trainer = try Trainer(recipe: Recipe(yaml: TinyRun.yaml(output: folder, kind: "scripted_loss"), overrides: [
+            "train.checkpoint_every=1", "train.keep_checkpoints=1", "train.eval_every=0",
+        ]))
+        let error = #expect(throws: TrainerError.self) { try trainer.run() }
+        guard case .nonFiniteLoss(let step, _, let last)? = error else {
+            Issue.record("expected a non-finite loss, got \(String(describing: error))")
+            return
+        }
+        let store = CheckpointStore(directory: folder + "/checkpoints")
+        #expect(step == 4)
+        // Steps 3 and 4 were finite but 4e16: the checkpoint named is step 2's, kept despite keep 1.
+        #expect(last == store.folder(step: 2))
+        #expect(store.completeSteps() == [2, 4])
+        #expect(try CheckpointStore.read(store.folder(step: 2)).state.meanLoss == 1)
+        #expect(error?.description.contains("checkpoint-00000002") == true)
+    }
+}

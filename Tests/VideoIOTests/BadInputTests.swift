@@ -232,3 +232,12 @@ private struct RandomBytes {
         return UInt8(truncatingIfNeeded: state >> 24)
     }
 }
+
+@Suite struct SmallInputReportTests {
+    @Test func aDirectoryIsNotReportedAsMissing() throws {
+        let folder = Fixture.directory().path
+        #expect(throws: VideoIOError.notAVideo(path: folder, reason: "a directory, not a file")) {
+            _ = try VideoReader(path: folder)
+        }
+    }
+}

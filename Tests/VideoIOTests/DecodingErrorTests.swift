@@ -17,7 +17,8 @@ import VideoIO
         #expect(openError(missing) == .fileNotFound(path: missing))
         #expect(openError(missing)?.description.hasPrefix(missing) == true)
         let dir = Fixture.directory().path
-        #expect(openError(dir) == .fileNotFound(path: dir))
+        // A directory is named as such, not reported missing.
+        #expect(openError(dir) == .notAVideo(path: dir, reason: "a directory, not a file"))
     }
 
     @Test func randomBytesAreNotAVideo() throws {

@@ -178,3 +178,16 @@ func deeplyNestedPicklesAreRefused(kind: String) {
     }
     #expect(reason.contains("nested deeper than 100"), "\(reason)")
 }
+
+/// A safetensors file whose 8-byte header length begins 0x80 0x02 (a 640-byte header) looks like a
+/// pickle's PROTO 2 opcode; it is still read as safetensors, not called a legacy torch.save file.
+@Test func aSafeTensorsHeaderOfLength640IsNotTakenForAPickle() throws {
+    var header = Array("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}".utf8)
+    header += [UInt8](repeating: 0x20, count: 640 - header.count)
+    let bytes: [UInt8] = [0x80, 0x02, 0, 0, 0, 0, 0, 0] + header + [0, 0, 0x80, 0x3F]
+    #expect(bytes[0] == 0x80 && bytes[1] == 2)
+    let checkpoint = try Checkpoint.parse(Data(bytes), path: "deep.safetensors")
+    #expect(checkpoint.tensor(named: "a") == Tensor([1]))
+    // A real legacy pickle is still named as such.
+    #expect(parseError(Data([0x80, 0x02, 0x7D, 0x71, 0x00, 0x2E])) == .legacyPyTorchFormat(path: "crafted"))
+}

@@ -104,17 +104,19 @@ public struct CheckpointStore: Sendable {
     }
 
     /// Writes a checkpoint, moves `latest` to it and deletes all but the newest `keep` complete ones
-    /// up to its step; folders of later steps (left by the run's own abandoned continuation, or
+    /// up to its step (and the step `protecting`, the trainer's last checkpoint of sane loss); folders of later steps (left by the run's own abandoned continuation, or
     /// damaged ones a resume fell back past) are removed too, so `latest` is always this run's.
     ///
     /// - Returns: the checkpoint folder.
     @discardableResult
-    public func write(_ checkpoint: TrainingCheckpoint, keep: Int = 3) throws(TrainingCheckpointError) -> String {
+    public func write(
+        _ checkpoint: TrainingCheckpoint, keep: Int = 3, protecting protected: Int? = nil
+    ) throws(TrainingCheckpointError) -> String {
         let target = folder(step: checkpoint.state.step)
         try writeFolder(checkpoint, to: target)
         try AtomicFile.write(Data((URL(fileURLWithPath: target).lastPathComponent + "\n").utf8),
                              to: directory + "/" + Self.latestName)
-        prune(keep: keep, newest: checkpoint.state.step)
+        prune(keep: keep, newest: checkpoint.state.step, protecting: protected)
         return target
     }
 
@@ -354,10 +356,10 @@ public struct CheckpointStore: Sendable {
 
     /// Deletes complete checkpoints beyond the newest `keep` up to `newest`, partial ones, and any
     /// folder of a later step than `newest` (see ``write(_:keep:)``); `newest` itself always stays.
-    private func prune(keep: Int, newest: Int) {
+    private func prune(keep: Int, newest: Int, protecting protected: Int? = nil) {
         let all = folders()
         let complete = all.filter { $0.step <= newest && CheckpointStore.isComplete($0.path) }
-        let keepSteps = Set(complete.suffix(keep).map(\.step) + [newest])
+        let keepSteps = Set(complete.suffix(keep).map(\.step) + [newest] + (protected.map { [$0] } ?? []))
         for entry in all where !keepSteps.contains(entry.step) {
             // The marker goes first, so a crash while deleting leaves a folder no reader accepts.
             try? FileManager.default.removeItem(atPath: entry.path + "/" + CheckpointStore.markerName)

@@ -14,15 +14,20 @@ public struct TrainerState: Sendable, Equatable, Codable {
     public var randomLayers: [String: [String]]
     /// The version of the library that wrote the checkpoint.
     public var libraryVersion: String
+    /// The mean training loss of the steps since the previous checkpoint (nil in checkpoints from
+    /// before it was recorded, or when no step ran).
+    public var meanLoss: Double?
 
     /// Captures a state; generators are stored as hexadecimal words so that JSON keeps all 64 bits.
     public init(step: Int, position: DataLoader.Position, generator: RandomGenerator,
-                randomLayers: [String: RandomGenerator], libraryVersion: String = TrainingLibrary.version) {
+                randomLayers: [String: RandomGenerator], libraryVersion: String = TrainingLibrary.version,
+                meanLoss: Double? = nil) {
         self.step = step
         self.position = position
         self.generator = TrainerState.hex(generator)
         self.randomLayers = randomLayers.mapValues(TrainerState.hex)
         self.libraryVersion = libraryVersion
+        self.meanLoss = meanLoss
     }
 
     /// The trainer's generator, or nil when the stored words are malformed.

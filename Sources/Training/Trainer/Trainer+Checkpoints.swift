@@ -3,10 +3,19 @@ import TensorCore
 import VideoIO
 
 extension Trainer {
+    /// How far above the best checkpoint loss a checkpoint's mean loss may lie and still count as
+    /// sane: ten times the best, or the best plus 10 nats when the best is near zero.
+    public static let saneLossFactor = 10.0
+
+    static func saneBound(best: Double) -> Double {
+        max(saneLossFactor * best, best + saneLossFactor)
+    }
+
     /// The current state as a checkpoint value.
     func currentCheckpoint() -> TrainingCheckpoint {
         let state = TrainerState(step: step, position: position, generator: generator,
-                                 randomLayers: model.randomLayerStates())
+                                 randomLayers: model.randomLayerStates(),
+                                 meanLoss: lossSinceCheckpoint.count > 0 ? lossSinceCheckpoint.sum / Double(lossSinceCheckpoint.count) : nil)
         return TrainingCheckpoint(
             weights: model.stateDict(), optimizerState: optimizer.stateDict(), emaState: ema?.stateDict() ?? [:],
             objectiveState: Dictionary(objective.checkpointState(), uniquingKeysWith: { a, _ in a }),
@@ -14,8 +23,26 @@ extension Trainer {
     }
 
     /// Writes a checkpoint of the current state.
+    ///
+    /// The newest checkpoint whose mean loss stayed within ``Trainer/saneLossFactor`` of the best
+    /// checkpoint loss so far is remembered (``lastSaneCheckpoint``) and never pruned, so a run that
+    /// diverges slowly — loss climbing to 1e16 before it turns NaN — still names a checkpoint worth
+    /// resuming from.
     public func writeCheckpoint() throws {
-        let path = try checkpoints.write(currentCheckpoint(), keep: recipe.training.keepCheckpoints)
+        let checkpoint = currentCheckpoint()
+        let mean = checkpoint.state.meanLoss
+        let sane = mean.map { m in m.isFinite && bestCheckpointLoss.map { m <= Trainer.saneBound(best: $0) } ?? true } ?? true
+        let protected = sane ? nil : lastSaneStep
+        let path = try checkpoints.write(checkpoint, keep: recipe.training.keepCheckpoints, protecting: protected)
+        if sane {
+            lastSaneCheckpoint = path
+            lastSaneStep = step
+            if let mean, mean.isFinite { bestCheckpointLoss = min(bestCheckpointLoss ?? mean, mean) }
+        } else {
+            logger.warning("checkpoint loss outside the sane band", metadata: [
+                "path": "\(path)", "loss": "\(mean ?? .nan)", "best": "\(bestCheckpointLoss ?? .nan)"])
+        }
+        lossSinceCheckpoint = (0, 0)
         lastCheckpoint = path
         logger.debug("checkpoint written", metadata: ["path": "\(path)"])
         onEvent?(.checkpointWritten(path: path, step: step))
@@ -61,6 +88,9 @@ extension Trainer {
         step = checkpoint.state.step
         position = p.batchIndex == loader.batchesPerEpoch ? DataLoader.Position(epoch: p.epoch + 1) : p
         lastCheckpoint = path
+        lastSaneCheckpoint = path
+        lastSaneStep = step
+        bestCheckpointLoss = checkpoint.state.meanLoss
         logger.debug("resumed", metadata: ["checkpoint": "\(path)", "step": "\(step)"])
     }
 }

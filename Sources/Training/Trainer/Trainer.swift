@@ -53,10 +53,16 @@ public final class Trainer {
     public internal(set) var position = DataLoader.Position(epoch: 0)
     /// The checkpoint written or resumed most recently.
     public internal(set) var lastCheckpoint: String?
+    /// The newest checkpoint whose mean loss was within the sane band (see ``writeCheckpoint()``);
+    /// it is never pruned while the run goes on.
+    public internal(set) var lastSaneCheckpoint: String?
     /// Every validation of this run so far, oldest first.
     public internal(set) var validations: [ValidationRecord] = []
 
     var generator: RandomGenerator
+    var lossSinceCheckpoint: (sum: Double, count: Int) = (0, 0)
+    var bestCheckpointLoss: Double?
+    var lastSaneStep: Int?
     let validation: Validation?
     var bestValue: Double?
     let logger = Logger(label: "videossl.training")
@@ -147,7 +153,7 @@ public final class Trainer {
                 guard total.isFinite else {
                     var named: [String: Double] = [:]
                     for (n, v) in values { named[n] = Double(v) }
-                    throw TrainerError.nonFiniteLoss(step: step, terms: named, lastCheckpoint: lastCheckpoint)
+                    throw TrainerError.nonFiniteLoss(step: step, terms: named, lastCheckpoint: lastSaneCheckpoint ?? lastCheckpoint)
                 }
                 output.terms.total.backward()
                 for (n, v) in values {
@@ -170,6 +176,8 @@ public final class Trainer {
                 guard stepped else { continue }
                 ema?.update()
                 step += 1
+                lossSinceCheckpoint.sum += sums["loss"]! / Double(accumulation)
+                lossSinceCheckpoint.count += 1
                 objective.didStep(step, of: totalSteps)
                 position = batch.nextPosition
 

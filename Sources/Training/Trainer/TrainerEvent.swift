@@ -37,7 +37,8 @@ public enum TrainerEvent: Sendable {
 
 /// Why training stopped early.
 public enum TrainerError: Error, Sendable, CustomStringConvertible {
-    /// The loss became NaN or infinite; nothing was written after the last good checkpoint.
+    /// The loss became NaN or infinite; nothing was written after it. `lastCheckpoint` is the
+    /// newest checkpoint whose loss was within the sane band (not merely finite).
     case nonFiniteLoss(step: Int, terms: [String: Double], lastCheckpoint: String?)
     /// The dataset and the recipe disagree (too few clips for a step, labels beyond the classes).
     case dataMismatch(String)
@@ -48,7 +49,7 @@ public enum TrainerError: Error, Sendable, CustomStringConvertible {
         case .nonFiniteLoss(let step, let terms, let last):
             let parts = terms.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             return "training stopped: the loss is not finite at step \(step + 1) (\(parts)); "
-                + (last.map { "the last good checkpoint is \($0)" } ?? "no checkpoint was written yet")
+                + (last.map { "the last checkpoint of sane loss is \($0)" } ?? "no checkpoint was written yet")
                 + ". Try a lower optimizer.lr or train.clip_grad_norm."
         case .dataMismatch(let reason):
             return "training data: \(reason)"

@@ -65,9 +65,10 @@ public final class VideoReader {
     public init(path: String) throws {
         self.path = path
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw VideoIOError.fileNotFound(path: path)
         }
+        guard !isDirectory.boolValue else { throw VideoIOError.notAVideo(path: path, reason: "a directory, not a file") }
         do {
             input = try OwnedInputContext(path: path)
         } catch {

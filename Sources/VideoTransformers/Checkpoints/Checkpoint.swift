@@ -11,7 +11,7 @@ public enum Checkpoint {
         do {
             let handle = try FileHandle(forReadingFrom: url)
             defer { try? handle.close() }
-            head = try handle.read(upToCount: 4) ?? Data()
+            head = try handle.read(upToCount: 9) ?? Data()
         } catch {
             throw .unreadable(path: url.path, reason: error.localizedDescription)
         }
@@ -24,7 +24,7 @@ public enum Checkpoint {
 
     /// Reads an in-memory checkpoint, dispatching like ``load(contentsOf:)``; `path` labels errors.
     public static func parse(_ data: Data, path: String) throws(CheckpointError) -> ImportedCheckpoint {
-        switch sniff(data.prefix(4)) {
+        switch sniff(data.prefix(9)) {
         case .zip: return try PyTorchCheckpoint.parse(data, path: path)
         case .legacyPickle: throw .legacyPyTorchFormat(path: path)
         case .other:
@@ -41,7 +41,11 @@ public enum Checkpoint {
     private static func sniff(_ head: Data) -> Kind {
         let bytes = [UInt8](head)
         if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) || bytes.starts(with: [0x50, 0x4B, 0x05, 0x06]) { return .zip }
-        if bytes.first == 0x80 { return .legacyPickle }
+        // A pickle starts with PROTO (0x80) and a protocol number; a safetensors file whose header
+        // length happens to start with 0x80 is told apart by the `{` its header opens with.
+        if bytes.count >= 2, bytes[0] == 0x80, (2...5).contains(bytes[1]), !(bytes.count >= 9 && bytes[8] == UInt8(ascii: "{")) {
+            return .legacyPickle
+        }
         return .other
     }
 

@@ -41,6 +41,8 @@ public enum PyTorchCheckpoint {
     /// reports the short read as an error.
     public static func parse(_ data: Data, path: String) throws(CheckpointError) -> ImportedCheckpoint {
         if data.first == 0x80 { throw .legacyPyTorchFormat(path: path) }
+        // The directory is checked first, so damaged input fails without touching the disk.
+        try ZipDirectoryCheck.validate(data, path: path)
         let temporary = FileManager.default.temporaryDirectory
             .appendingPathComponent("videossl-checkpoint-\(UUID().uuidString).zip")
         do {
@@ -49,7 +51,6 @@ public enum PyTorchCheckpoint {
             throw .unreadable(path: path, reason: "cannot stage the bytes in a temporary file (\(error.localizedDescription))")
         }
         defer { try? FileManager.default.removeItem(at: temporary) }
-        try ZipDirectoryCheck.validate(data, path: path)
         let archive: Archive
         do {
             archive = try Archive(url: temporary, accessMode: .read)
