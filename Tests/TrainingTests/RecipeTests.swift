@@ -166,3 +166,22 @@ struct RecipeSizeLimitTests {
         #expect(error?.description.contains("must be at most") == true, "\(String(describing: error))")
     }
 }
+
+@Suite("Deeply nested recipes")
+struct DeepRecipeTests {
+    /// A few KB of nested brackets or block levels overflowed the YAML parser's stack (found by
+    /// Scripts/fuzz.sh); they are refused before parsing, naming the line.
+    @Test(arguments: [
+        String(repeating: "{", count: 3000), "a: " + String(repeating: "[", count: 5000),
+        String(repeating: "- ", count: 2000) + "x", (0..<400).map { String(repeating: " ", count: $0) + "k\($0):" }.joined(separator: "\n"),
+    ])
+    func areRefusedWithATypedError(text: String) {
+        let error = #expect(throws: RecipeError.self) { _ = try Recipe(yaml: text) }
+        #expect(error?.description.contains("nests deeper than 64 levels") == true, "\(String(describing: error))")
+    }
+
+    @Test func quotedBracketsAndCommentsDoNotCount() throws {
+        let yaml = TinyRun.yaml(output: "/tmp/x", extra: "# " + String(repeating: "[", count: 500)) + "\n"
+        _ = try Recipe(yaml: yaml, overrides: ["model.skip=[\"" + String(repeating: "{", count: 100) + "\"]"])
+    }
+}

@@ -95,8 +95,18 @@ public enum SafeTensors {
     public static func encode(
         arrays: [(String, SafeTensorsArray)], metadata: [String: String] = [:], path: String = "<memory>"
     ) throws(SafeTensorsError) -> Data {
+        var out = try header(for: arrays.map { ($0.0, $0.1.dtype, $0.1.shape) }, metadata: metadata, path: path)
+        for (_, array) in arrays { out.append(array.bytes) }
+        return out
+    }
+
+    /// The 8-byte length and the header of a file holding arrays of these names, dtypes and shapes
+    /// in this order (what ``encode(arrays:metadata:path:)`` writes before the data, and what
+    /// ``SafeTensorsStreamWriter`` starts a file with).
+    static func header(
+        for arrays: [(String, SafeTensorsDType, [Int])], metadata: [String: String], path: String
+    ) throws(SafeTensorsError) -> Data {
         var seen = Set<String>()
-        var header = "{"
         var members: [String] = []
         if !metadata.isEmpty {
             let pairs = metadata.sorted { $0.key < $1.key }
@@ -104,24 +114,20 @@ public enum SafeTensors {
             members.append("\"__metadata__\":{" + pairs.joined(separator: ",") + "}")
         }
         var offset = 0
-        for (name, array) in arrays {
+        for (name, dtype, shape) in arrays {
             guard name != "__metadata__" else { throw .invalidName(path: path, name: name) }
             guard seen.insert(name).inserted else { throw .duplicateName(path: path, name: name) }
-            let end = offset + array.bytes.count
-            let shape = array.shape.map(String.init).joined(separator: ",")
+            let end = offset + Tensor.elementCount(shape) * dtype.byteCount
             members.append(
-                HeaderJSONWriter.quoted(name) + ":{\"dtype\":\"\(array.dtype.rawValue)\",\"shape\":[\(shape)],"
-                    + "\"data_offsets\":[\(offset),\(end)]}")
+                HeaderJSONWriter.quoted(name) + ":{\"dtype\":\"\(dtype.rawValue)\",\"shape\":["
+                    + shape.map(String.init).joined(separator: ",") + "],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
-        header += members.joined(separator: ",") + "}"
-        var headerBytes = Array(header.utf8)
+        var headerBytes = Array(("{" + members.joined(separator: ",") + "}").utf8)
         headerBytes += Array(repeating: UInt8(ascii: " "), count: (8 - headerBytes.count % 8) % 8)
-
         var out = Data(capacity: 8 + headerBytes.count + offset)
         withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { out.append(contentsOf: $0) }
         out.append(contentsOf: headerBytes)
-        for (_, array) in arrays { out.append(array.bytes) }
         return out
     }
 }

@@ -23,8 +23,14 @@ indirect enum ConfigTree: Equatable, Sendable {
         }
     }
 
+    /// The deepest nesting a recipe may use. Recipes nest four levels; the YAML parser recurses once
+    /// per level, so a crafted file of thousands of `[`/`{` or indented levels would overflow the
+    /// stack before any error could be reported.
+    static let maximumNesting = 64
+
     /// Parses YAML text; `path` labels errors.
     static func parse(_ text: String, path: String) throws(RecipeError) -> ConfigTree {
+        try checkNesting(text, path: path)
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)
@@ -33,6 +39,56 @@ indirect enum ConfigTree: Equatable, Sendable {
         }
         guard let node else { return .map([]) }
         return try tree(node, path: path)
+    }
+
+    /// Refuses text nested deeper than ``maximumNesting`` levels before the parser sees it: flow
+    /// brackets outside quotes and comments, and block levels (leading spaces and `- ` markers).
+    static func checkNesting(_ text: String, path: String) throws(RecipeError) {
+        let limit = maximumNesting
+        func refuse(_ line: Int) -> RecipeError {
+            .invalidYAML(path: path, reason: "line \(line) nests deeper than \(limit) levels")
+        }
+        var depth = 0, line = 1, quote: UInt8? = nil, atLineStart = true, indent = 0, dashes = 0
+        var previous: UInt8 = 0x0A
+        var bytes = Array(text.utf8).makeIterator()
+        while let c = bytes.next() {
+            defer { previous = c }
+            if c == 0x0A {
+                line += 1
+                (atLineStart, indent, dashes) = (true, 0, 0)
+                if quote == 0x27 || quote == 0x22 { continue }
+                continue
+            }
+            if let q = quote {
+                if c == q { quote = nil }
+                continue
+            }
+            if atLineStart {
+                if c == 0x20 { indent += 1; if indent > 4 * limit { throw refuse(line) }; continue }
+                if c == 0x2D, let next = bytes.next() {  // "- " opens one more block level
+                    defer { previous = next }
+                    if next == 0x20 || next == 0x0A {
+                        dashes += 1
+                        if dashes > limit { throw refuse(line) }
+                        if next == 0x0A { line += 1; (indent, dashes) = (0, 0) }
+                        continue
+                    }
+                }
+                atLineStart = false
+            }
+            switch c {
+            case 0x23 where previous == 0x20 || previous == 0x0A || previous == 0x09:  // a comment to the line end
+                while let d = bytes.next(), d != 0x0A {}
+                line += 1
+                (atLineStart, indent, dashes) = (true, 0, 0)
+            case 0x27, 0x22: quote = c
+            case 0x5B, 0x7B:
+                depth += 1
+                if depth > limit { throw refuse(line) }
+            case 0x5D, 0x7D: depth = max(0, depth - 1)
+            default: break
+            }
+        }
     }
 
     private static func tree(_ node: Node, path: String) throws(RecipeError) -> ConfigTree {
