@@ -8,6 +8,17 @@ import VideoTransformers
 public final class TIMETrainingObjective: TrainingObjective {
     /// The `objective` section of a TIME recipe.
     public struct Settings: RecipeSection {
+        /// How TIME's heads start.
+        public enum HeadInit: String, Sendable, CaseIterable {
+            /// As TIME's code does for the backbone: truncated normal (std 0.02, zero bias; LayerNorm
+            /// 1/0) with TimeSformer and Motionformer (`reference/TIME.md` §2.1–2.2), PyTorch's
+            /// default with X-ViT (§2.3) and with backbones TIME does not cover.
+            case reference
+            /// Truncated normal std 0.02, zero bias, LayerNorm 1/0.
+            case truncNormal = "trunc_normal"
+            /// PyTorch's default `Linear` initialisation.
+            case pytorch
+        }
         /// Label smoothing of the classification, order and flow terms (reference: 0.2).
         public var labelSmoothing = 0.2
         /// `weights.cls`.
@@ -18,17 +29,20 @@ public final class TIMETrainingObjective: TrainingObjective {
         public var debiasWeight = 1.0
         /// `weights.flow`.
         public var flowWeight = 1.0
+        /// How the heads start (`head_init`).
+        public var headInit: HeadInit = .reference
 
         /// The reference settings.
         public init() {}
 
-        /// `label_smoothing`, `weights.{cls, order, debias, flow}`.
+        /// `label_smoothing`, `weights.{cls, order, debias, flow}`, `head_init`.
         public static var fields: [RecipeField<Self>] {
             [.double("label_smoothing", \.labelSmoothing, .fraction),
              .section("weights", [
                 .double("cls", \.classificationWeight, .nonNegative), .double("order", \.orderWeight, .nonNegative),
                 .double("debias", \.debiasWeight, .nonNegative), .double("flow", \.flowWeight, .nonNegative),
-             ])]
+             ]),
+             .choice("head_init", \.headInit)]
         }
     }
 
@@ -59,6 +73,20 @@ public final class TIMETrainingObjective: TrainingObjective {
         c.debiasWeight = Float(settings.debiasWeight)
         c.flowWeight = Float(settings.flowWeight)
         time = TIMEObjective(c, using: &generator)
+        let family = Backbones.variants[context.backboneName]?.family
+        let truncNormal = settings.headInit == .truncNormal
+            || settings.headInit == .reference && (family == "timesformer" || family == "motionformer")
+        if truncNormal {
+            for (_, module) in time.namedModules() {
+                if let linear = module as? Linear {
+                    Init.truncatedNormal(linear.weight, std: 0.02, using: &generator)
+                    if let bias = linear.bias { Init.zeros(bias) }
+                } else if let norm = module as? LayerNorm {
+                    if let w = norm.weight { Init.ones(w) }
+                    if let b = norm.bias { Init.zeros(b) }
+                }
+            }
+        }
         flowDirections = .flowDirections(patchSize: backbone.patchSize)
     }
 
