@@ -185,3 +185,21 @@ struct DeepRecipeTests {
         _ = try Recipe(yaml: yaml, overrides: ["model.skip=[\"" + String(repeating: "{", count: 100) + "\"]"])
     }
 }
+
+@Suite("Switching objectives")
+struct SwitchingObjectiveTests {
+    @Test func sharedKeysCarryOverAndTheRestIsDropped() throws {
+        let time = try TinyRun.recipe(output: "/tmp/x", overrides: [
+            "objective.label_smoothing=0.15", "objective.weights.cls=0.5", "objective.weights.order=2",
+            "objective.head_init=pytorch",
+        ])
+        let supervised = try time.withObjective("supervised")
+        let settings = try supervised.objective.settings(as: SupervisedObjective.Settings.self)
+        #expect(supervised.objective.kind == "supervised" && settings.labelSmoothing == 0.15 && settings.classificationWeight == 0.5)
+        #expect(!supervised.yaml.contains("head_init") && !supervised.yaml.contains("order"))
+        #expect(try Recipe(yaml: supervised.yaml) == supervised)
+        let back = try supervised.withObjective("time").objective.settings(as: TIMETrainingObjective.Settings.self)
+        #expect(back.labelSmoothing == 0.15 && back.orderWeight == 1 && back.headInit == .reference)
+        #expect(throws: RecipeError.self) { _ = try time.withObjective("nope") }
+    }
+}

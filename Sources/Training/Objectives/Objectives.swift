@@ -95,6 +95,26 @@ public enum Objectives {
     }
 }
 
+extension Recipe {
+    /// The recipe with the objective `kind`, keeping the values of every key the two objectives
+    /// share (`label_smoothing`, `weights.cls`, …) and the new objective's defaults for the rest;
+    /// keys only the old objective knows are dropped. The demo trains its baseline this way.
+    ///
+    /// - Throws: ``RecipeError`` for an unknown kind or a shared key whose value the new objective
+    ///   refuses.
+    public func withObjective(_ kind: String) throws(RecipeError) -> Recipe {
+        guard let registration = Objectives.registration(kind) else {
+            throw .invalidValue(key: "objective.kind", value: kind,
+                                reason: "is not a registered objective (\(Objectives.kinds.joined(separator: ", ")))")
+        }
+        var reader = try SectionReader(objective.settings, path: "objective")
+        reader.lenient = true
+        var copy = self
+        copy.objective = ObjectiveSection(kind: kind, settings: try registration.readSettings(&reader))
+        return copy
+    }
+}
+
 extension Recipe.ObjectiveSection {
     /// The section as written to `config.yaml`: `kind` first, then the objective's keys.
     var tree: ConfigTree {

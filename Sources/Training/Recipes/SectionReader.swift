@@ -4,6 +4,9 @@ struct SectionReader {
     let path: String
     private let values: [(String, ConfigTree)]
     private var known: [String] = []
+    /// When set, ``finish()`` accepts keys nobody read (used to carry shared keys from one
+    /// objective's section to another's); nested sections inherit it.
+    var lenient = false
 
     init(_ tree: ConfigTree?, path: String) throws(RecipeError) {
         self.path = path
@@ -28,7 +31,9 @@ struct SectionReader {
     }
 
     mutating func section(_ key: String) throws(RecipeError) -> SectionReader {
-        try SectionReader(raw(key), path: full(key))
+        var reader = try SectionReader(raw(key), path: full(key))
+        reader.lenient = lenient
+        return reader
     }
 
     mutating func string(_ key: String) throws(RecipeError) -> String? {
@@ -128,6 +133,7 @@ struct SectionReader {
 
     /// Rejects keys that were never read.
     func finish() throws(RecipeError) {
+        guard !lenient else { return }
         for (key, _) in values where !known.contains(key) {
             throw .unknownKey(full(key), validKeys: known.sorted())
         }
