@@ -76,6 +76,13 @@ final class TrainCommandTests {
         #expect(again.status != 0 && again.output.contains("already holds a run"), "\(again.output)")
         let resumed = try runVideoSSL(["train", "--resume", run, "train.epochs=3"])
         #expect(resumed.status == 0 && resumed.output.contains("writing to \(run)"), "\(resumed.output)")
+        // The resumed run's table lists the earlier epochs' validations too.
+        let table = try #require(resumed.output.components(separatedBy: "validation (val.txt):").last)
+        let rows = table.split(separator: "\n").filter { line in
+            let cells = line.split(separator: " ")
+            return cells.count > 3 && Int(cells[0]) != nil && Int(cells[1]) != nil
+        }
+        #expect(rows.count == 3, "\(table)")  // epochs 0 and 1 from the first process, 2 from this one
         #expect(try String(contentsOfFile: run + "/epochs.csv", encoding: .utf8).split(separator: "\n").count == 4)
 
         // README: `videossl eval --config RECIPE data.root=… --weights RUN/checkpoints/best/model.safetensors`.

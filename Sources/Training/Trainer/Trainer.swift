@@ -126,6 +126,16 @@ public final class Trainer {
         try recipe.yaml.write(toFile: runDirectory + "/config.yaml", atomically: true, encoding: .utf8)
         let stepLog = try MetricsLog(directory: runDirectory, name: "steps", keepingRowsUpTo: step)
         let epochLog = try MetricsLog(directory: runDirectory, name: "epochs", keepingRowsUpTo: step)
+        if validations.isEmpty {
+            // A resumed run's table starts with the validations its earlier processes logged.
+            let bestStep = checkpoints.bestRecord()?.step
+            for row in epochLog.rows where row["val_top1"] != nil {
+                guard let epoch = row["epoch"], let at = row["step"] else { continue }
+                validations.append(ValidationRecord(
+                    epoch: Int(epoch), step: Int(at), metrics: row.filter { $0.key.hasPrefix("val_") },
+                    isBest: Int(at) == bestStep))
+            }
+        }
         let target = min(totalSteps, limit ?? Int.max)
         let accumulation = recipe.training.accumulation
         model.train()
