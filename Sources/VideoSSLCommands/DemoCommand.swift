@@ -87,22 +87,13 @@ struct SubsetScores {
     var top1: [String: (original: Double, shuffled: Double)]
 }
 
-/// The demo's test: TIME's protocol (segment middles × 3 crops, logits summed) through
+/// The demo's test: the recipe's test views (segment middles × `eval.crops` crops, logits summed) through
 /// ``Evaluator``, with frames in order and with one seeded permutation per batch.
 enum ShuffledFrameEvaluation {
     static func run(_ trainer: Trainer, seed: UInt64 = 1) throws -> SubsetScores {
         let recipe = trainer.recipe
-        guard let val = recipe.data.val else { throw ValidationError("the recipe has no data.val") }
-        var dataset = try recipe.trainingList(val)
-        if let classes = recipe.data.classes { dataset = try dataset.withClassNames(from: recipe.dataPath(classes)) }
-        let subsets = try recipe.data.subsets.map {
-            try ClassSubsets.load(from: recipe.dataPath($0), classNames: dataset.classNames)
-        }
-        let evaluator = Evaluator(EvaluationConfiguration(
-            frames: recipe.data.frames, cropSize: recipe.data.crop,
-            frameSize: FrameSize(width: recipe.data.decodeSize[0], height: recipe.data.decodeSize[1]),
-            mean: recipe.data.mean.map(Float.init), std: recipe.data.std.map(Float.init), seed: seed,
-            workerCount: recipe.data.workers))
+        guard let (dataset, subsets) = try recipe.validationSet() else { throw ValidationError("the recipe has no data.val") }
+        let evaluator = Evaluator(recipe.testViews(seed: seed))
         let result = try evaluator.evaluateOriginalAndShuffled(trainer.backbone, on: dataset, subsets: subsets)
         var top1: [String: (Double, Double)] = ["all": (100 * result.gap.original, 100 * result.gap.shuffled)]
         for (name, gap) in result.gap.subsets { top1[name] = (100 * gap.original, 100 * gap.shuffled) }

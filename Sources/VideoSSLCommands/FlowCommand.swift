@@ -57,9 +57,11 @@ struct FlowCommand: ParsableCommand {
             let labels = try labeler.labels(for: flow)
             try writer.append(flow.vectors.withUnsafeBytes { Data($0) })
             try labelFile.write(contentsOf: labels.map { Int64($0).littleEndian }.withUnsafeBytes { Data($0) })
-            for i in 0..<(w * h) {
-                let (dx, dy) = (flow.vectors[2 * i], flow.vectors[2 * i + 1])
-                largest = Swift.max(largest, (dx * dx + dy * dy).squareRoot())
+            if png != nil {
+                for i in 0..<(w * h) {
+                    let (dx, dy) = (flow.vectors[2 * i], flow.vectors[2 * i + 1])
+                    largest = Swift.max(largest, (dx * dx + dy * dy).squareRoot())
+                }
             }
             previous = next
         }

@@ -30,16 +30,18 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         FFmpegLogLevel.set(.error)
+        guard resume == nil || !overwrite else { throw ValidationError("--overwrite and --resume exclude each other") }
+        // Resolved once: finding the newest intact checkpoint hashes its files.
+        let point = try resume.map(CheckpointStore.resolveForResume)
         let recipe: Recipe
         if let config {
             recipe = try Recipe(contentsOf: config, overrides: overrides)
-        } else if let resume {
-            recipe = try Recipe(contentsOf: CheckpointStore.resolve(resume) + "/config.yaml", overrides: overrides)
+        } else if let point {
+            recipe = try Recipe(contentsOf: point.checkpoint + "/config.yaml", overrides: overrides)
         } else {
             throw ValidationError("give --config FILE, or --resume DIR to continue a run")
         }
-        guard resume == nil || !overwrite else { throw ValidationError("--overwrite and --resume exclude each other") }
-        let trainer = try Trainer(recipe: recipe, resume: resume, overwrite: overwrite)
+        let trainer = try Trainer(recipe: recipe, resumingFrom: point, overwrite: overwrite)
         print("model \(trainer.recipe.model.name) (\(type(of: trainer.backbone)), \(trainer.backbone.parameterCount) parameters), "
               + "objective \(trainer.recipe.objective.kind), run folder \(trainer.runDirectory)")
         for note in trainer.resumeNotes { print("note: \(note)") }

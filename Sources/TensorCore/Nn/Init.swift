@@ -55,6 +55,21 @@ public enum Init {
 
     /// PyTorch's default initialisation of `nn.Linear` and `nn.ConvNd`: `kaiming_uniform_(a=√5)`
     /// on the weight, which is `U(−1/√fanIn, 1/√fanIn)`, and the same bound for the bias.
+    /// timm's transformer initialisation over a whole tree (`_init_weights`): every `Linear` weight
+    /// truncated-normal (std 0.02) with zero bias, every `LayerNorm` 1/0; other layers keep theirs.
+    /// Draws in tree order from `generator`.
+    public static func truncatedNormalLinears(in module: Module, using generator: inout RandomGenerator) {
+        for (_, child) in module.namedModules() {
+            if let linear = child as? Linear {
+                truncatedNormal(linear.weight, std: 0.02, using: &generator)
+                if let bias = linear.bias { zeros(bias) }
+            } else if let norm = child as? LayerNorm {
+                if let w = norm.weight { ones(w) }
+                if let b = norm.bias { zeros(b) }
+            }
+        }
+    }
+
     public static func pytorchDefault(
         weight: Parameter, bias: Parameter?, using generator: inout RandomGenerator
     ) {

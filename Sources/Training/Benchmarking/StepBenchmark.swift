@@ -211,11 +211,7 @@ final class BenchmarkedStep {
         let backbone = model as! any TokenBackbone
         return objective.step(
             clips: clip, labels: labels, flowLabels: flowLabels, using: &generator,
-            forward: { clip in
-                let (cls, tokens) = backbone.features(clip)
-                return (backbone.head(cls), tokens)
-            },
-            classify: { backbone($0) }).terms.total
+            forward: backbone.logitsAndTokens, classify: { backbone($0) }).terms.total
     }
 
     /// One step of the mode.

@@ -74,11 +74,11 @@ public struct TrainingMemoryEstimate: Sendable, Hashable, Codable {
     ) -> TrainingMemoryEstimate? {
         precondition(optimizerStateCopies >= 0,
                      "TrainingMemoryEstimate.measure: optimizerStateCopies \(optimizerStateCopies) is negative")
-        guard ProcessMemory.heapInUseBytes() != nil else { return nil }
+        guard HeapStatistics.inUseBytes() != nil else { return nil }
         withExtendedLifetime(forwardOneClip()) {}
-        guard let before = ProcessMemory.heapInUseBytes() else { return nil }
+        guard let before = HeapStatistics.inUseBytes() else { return nil }
         let loss = forwardOneClip()
-        let after = ProcessMemory.heapInUseBytes() ?? before
+        let after = HeapStatistics.inUseBytes() ?? before
         withExtendedLifetime(loss) {}
         let floats = MemoryLayout<Float>.size
         let all = parameters.reduce(0) { $0 + $1.value.count }

@@ -259,13 +259,15 @@ public struct CheckpointStore: Sendable {
         FileManager.default.fileExists(atPath: path + "/" + markerName)
     }
 
-    /// Reads a complete checkpoint folder.
+    /// Reads a complete checkpoint folder, checking its files against the manifest unless the
+    /// caller already did (``resolveForResume(_:)`` verifies the checkpoint it returns).
     ///
-    /// - Throws: ``TrainingCheckpointError/incomplete(path:)`` without the marker, or
+    /// - Throws: ``TrainingCheckpointError/damaged(path:reason:)`` for a file that differs from the
+    ///   manifest, ``TrainingCheckpointError/incomplete(path:)`` without the marker, or
     ///   ``TrainingCheckpointError/unreadable(path:reason:)``.
-    public static func read(_ path: String) throws(TrainingCheckpointError) -> TrainingCheckpoint {
+    public static func read(_ path: String, verifying: Bool = true) throws(TrainingCheckpointError) -> TrainingCheckpoint {
         guard isComplete(path) else { throw .incomplete(path: path) }
-        try verify(path)
+        if verifying { try verify(path) }
         func file(_ name: String) throws(TrainingCheckpointError) -> Data {
             guard let data = FileManager.default.contents(atPath: path + "/" + name) else {
                 throw .unreadable(path: path + "/" + name, reason: "missing")

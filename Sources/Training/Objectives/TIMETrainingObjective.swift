@@ -76,17 +76,7 @@ public final class TIMETrainingObjective: TrainingObjective {
         let family = Backbones.variants[context.backboneName]?.family
         let truncNormal = settings.headInit == .truncNormal
             || settings.headInit == .reference && (family == "timesformer" || family == "motionformer")
-        if truncNormal {
-            for (_, module) in time.namedModules() {
-                if let linear = module as? Linear {
-                    Init.truncatedNormal(linear.weight, std: 0.02, using: &generator)
-                    if let bias = linear.bias { Init.zeros(bias) }
-                } else if let norm = module as? LayerNorm {
-                    if let w = norm.weight { Init.ones(w) }
-                    if let b = norm.bias { Init.zeros(b) }
-                }
-            }
-        }
+        if truncNormal { Init.truncatedNormalLinears(in: time, using: &generator) }
         flowDirections = .flowDirections(patchSize: backbone.patchSize)
     }
 
@@ -105,12 +95,7 @@ public final class TIMETrainingObjective: TrainingObjective {
         }
         let (terms, logits) = time.step(
             clips: batch.clips, labels: batch.labels, flowLabels: try batch.values(of: flowDirections),
-            using: &generator,
-            forward: { clip in
-                let (cls, tokens) = backbone.features(clip)
-                return (backbone.head(cls), tokens)
-            },
-            classify: { backbone($0) })
+            using: &generator, forward: backbone.logitsAndTokens, classify: { backbone($0) })
         return ObjectiveOutput(terms: terms, logits: logits)
     }
 }

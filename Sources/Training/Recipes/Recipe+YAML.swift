@@ -117,11 +117,12 @@ extension Recipe {
     public func classCount() throws -> Int {
         if let given = model.overrides["num_classes"]?.intValue { return given }
         if let classes = data.classes { return try VideoDataset.readClassNames(at: dataPath(classes)).count }
-        return try trainingList().classCount
+        return try videoList().classCount
     }
 
-    /// The `path label` list `data.train` (or `list`), with `data.root` and `data.allow_outside_root`.
-    public func trainingList(_ list: String? = nil) throws(DatasetError) -> VideoDataset {
+    /// A `path label` list of the recipe (`data.train` by default, or e.g. `data.val`), read with
+    /// `data.root` and `data.allow_outside_root`.
+    public func videoList(_ list: String? = nil) throws(DatasetError) -> VideoDataset {
         try VideoDataset.pathLabelList(at: dataPath(list ?? data.train), root: data.root.isEmpty ? nil : data.root,
                                        allowingPathsOutsideRoot: data.allowOutsideRoot)
     }

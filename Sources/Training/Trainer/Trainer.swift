@@ -78,9 +78,14 @@ public final class Trainer {
     /// - Throws: ``RunFolderError`` when `output_dir` holds another run, and what
     ///   ``TrainingSetup/init(recipe:)`` and ``TrainingCheckpointError`` report — all before any
     ///   training.
-    public init(recipe: Recipe, resume: String? = nil, overwrite: Bool = false) throws {
+    public convenience init(recipe: Recipe, resume: String? = nil, overwrite: Bool = false) throws {
+        try self.init(recipe: recipe, resumingFrom: resume.map(CheckpointStore.resolveForResume), overwrite: overwrite)
+    }
+
+    /// As ``init(recipe:resume:overwrite:)`` from a resume point already resolved (and its files
+    /// verified) with ``CheckpointStore/resolveForResume(_:)``.
+    public init(recipe: Recipe, resumingFrom resumePoint: CheckpointStore.ResumePoint?, overwrite: Bool = false) throws {
         var recipe = recipe
-        let resumePoint = try resume.map(CheckpointStore.resolveForResume)
         if let resumePoint {
             recipe.outputDir = RunFolder.absolute(resumePoint.runFolder)
         } else {

@@ -46,7 +46,7 @@ public final class TrainingSetup {
     public init(recipe: Recipe, loadingWeights: Bool = true) throws {
         try recipe.checkPaths()
         let data = recipe.data
-        var dataset = try recipe.trainingList()
+        var dataset = try recipe.videoList()
         if let file = data.classes {
             dataset = try dataset.withClassNames(from: recipe.dataPath(file))
         }

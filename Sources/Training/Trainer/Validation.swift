@@ -29,21 +29,12 @@ struct Validation {
 
     /// The validation `recipe` asks for, or nil (no `data.val`, or `train.eval_every: 0`).
     init?(recipe: Recipe) throws {
-        guard let val = recipe.data.val, recipe.training.evalEvery > 0 else { return nil }
-        var dataset = try recipe.trainingList(val)
-        if let classes = recipe.data.classes { dataset = try dataset.withClassNames(from: recipe.dataPath(classes)) }
-        self.dataset = dataset
-        subsets = try recipe.data.subsets.map {
-            try ClassSubsets.load(from: recipe.dataPath($0), classNames: dataset.classNames)
-        }
-        let d = recipe.data, e = recipe.evaluation
-        evaluator = Evaluator(EvaluationConfiguration(
-            frames: d.frames, cropSize: d.crop, frameSize: FrameSize(width: d.decodeSize[0], height: d.decodeSize[1]),
-            mean: d.mean.map(Float.init), std: d.std.map(Float.init), crops: e.crops, batchSize: e.batchSize,
-            seed: UInt64(e.seed), workerCount: d.workers))
+        guard recipe.training.evalEvery > 0, let set = try recipe.validationSet() else { return nil }
+        (dataset, subsets) = set
+        evaluator = Evaluator(recipe.testViews())
         every = recipe.training.evalEvery
-        shuffled = e.shuffled
-        metric = e.bestMetric
+        shuffled = recipe.evaluation.shuffled
+        metric = recipe.evaluation.bestMetric
     }
 
     func isDue(afterEpoch epoch: Int, last: Bool) -> Bool {
@@ -74,6 +65,31 @@ struct Validation {
         case .meanClass: "val_mean_class"
         case .gap: "val_gap"
         }
+    }
+}
+
+extension Recipe {
+    /// `data.val` with the names of `data.classes` and the subsets of `data.subsets`, or nil when the
+    /// recipe has no validation list. Validation during training and the demo read it this way.
+    ///
+    /// - Throws: ``DatasetError`` or ``EvaluationError`` for unreadable files.
+    public func validationSet() throws -> (dataset: VideoDataset, subsets: ClassSubsets?)? {
+        guard let val = data.val else { return nil }
+        var dataset = try videoList(val)
+        if let classes = data.classes { dataset = try dataset.withClassNames(from: dataPath(classes)) }
+        let names = dataset.classNames
+        let subsets = try data.subsets.map { try ClassSubsets.load(from: dataPath($0), classNames: names) }
+        return (dataset, subsets)
+    }
+
+    /// The recipe's test views: segment middles of `data.frames` frames, `eval.crops` crops of
+    /// `data.crop` after resizing the short side to it, `data.mean`/`std`, logits summed; the
+    /// shuffled-frame permutations come from `seed` (default `eval.seed`).
+    public func testViews(seed: UInt64? = nil) -> EvaluationConfiguration {
+        EvaluationConfiguration(
+            frames: data.frames, cropSize: data.crop, frameSize: FrameSize(width: data.decodeSize[0], height: data.decodeSize[1]),
+            mean: data.mean.map(Float.init), std: data.std.map(Float.init), crops: evaluation.crops,
+            batchSize: evaluation.batchSize, seed: seed ?? UInt64(evaluation.seed), workerCount: data.workers)
     }
 }
 

@@ -66,14 +66,6 @@ enum TransformerInit {
     /// Linear weights truncated-normal (std 0.02) with zero bias, LayerNorm 1/0; convolutions keep
     /// PyTorch's default, as in the references.
     static func apply(to model: Module, using generator: inout RandomGenerator) {
-        for (_, module) in model.namedModules() {
-            if let linear = module as? Linear {
-                Init.truncatedNormal(linear.weight, std: 0.02, using: &generator)
-                if let bias = linear.bias { Init.zeros(bias) }
-            } else if let norm = module as? LayerNorm {
-                if let w = norm.weight { Init.ones(w) }
-                if let b = norm.bias { Init.zeros(b) }
-            }
-        }
+        Init.truncatedNormalLinears(in: model, using: &generator)
     }
 }

@@ -42,6 +42,13 @@ public protocol TokenBackbone: VideoBackbone {
 extension TokenBackbone {
     /// `features(clip).cls`; a backbone may skip the work that only the patch tokens' outputs need.
     public func classEmbedding(_ clip: Tensor) -> Tensor { features(clip).cls }
+
+    /// Class logits `[B, K]` and patch tokens `[B, T, N, C]` from one forward: the `forward` that
+    /// TIME's step takes.
+    public func logitsAndTokens(_ clip: Tensor) -> (logits: Tensor, tokens: Tensor) {
+        let (cls, tokens) = features(clip)
+        return (head(cls), tokens)
+    }
 }
 
 extension VideoBackbone {

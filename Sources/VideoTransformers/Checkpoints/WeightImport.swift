@@ -186,7 +186,7 @@ public enum WeightImport {
         var report = WeightReport(path: "", keyMap: "")
         report.created = mapped.created
         report.dropped = mapped.dropped
-        report.notes = mapped.notes.filter { !$0.hasPrefix("pos_embed kept") }
+        report.notes = mapped.notes
 
         var available: [String: Tensor] = [:]
         for (key, tensor) in mapped.tensors where available[key] == nil {
