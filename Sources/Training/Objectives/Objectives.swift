@@ -20,17 +20,22 @@ public enum Objectives {
         public let kind: String
         /// One line for listings.
         public let summary: String
+        /// Whether the backbone keeps its classifier: when false and the recipe sets no
+        /// `model.overrides.num_classes`, the backbone is built with `num_classes: 0` (its feature
+        /// is the class embedding) — self-supervised methods without labels.
+        public let usesClassifier: Bool
         let readSettings: @Sendable (inout SectionReader) throws(RecipeError) -> ConfigTree
         let defaults: ConfigTree
         let make: @Sendable (ConfigTree, ObjectiveContext, inout RandomGenerator) throws -> any TrainingObjective
 
         /// Creates a registration whose section keys are the fields of `S` (beside `kind`).
         public init<S: RecipeSection>(
-            kind: String, summary: String, settings: S.Type,
+            kind: String, summary: String, settings: S.Type, usesClassifier: Bool = true,
             make: @escaping @Sendable (S, ObjectiveContext, inout RandomGenerator) throws -> any TrainingObjective
         ) {
             self.kind = kind
             self.summary = summary
+            self.usesClassifier = usesClassifier
             readSettings = { reader throws(RecipeError) in .map(try S.read(from: &reader).pairs) }
             defaults = .map(S().pairs)
             self.make = { tree, context, generator in
@@ -43,6 +48,7 @@ public enum Objectives {
     nonisolated(unsafe) private static var registrations: [String: Registration] = [
         SupervisedObjective.registration.kind: SupervisedObjective.registration,
         TIMETrainingObjective.registration.kind: TIMETrainingObjective.registration,
+        SVTTrainingObjective.registration.kind: SVTTrainingObjective.registration,
     ]
 
     /// The registered kinds, sorted.

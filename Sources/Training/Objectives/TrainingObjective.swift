@@ -20,6 +20,10 @@ public protocol TrainingObjective: AnyObject {
     var heads: Module? { get }
     /// What the loader must compute per clip beside the clip (TIME: flow-direction labels).
     var loaderExtras: [LoaderExtra] { get }
+    /// Several views of each decoded window instead of the recipe's one augmented clip (SVT's
+    /// global and local views); nil keeps the recipe's clip pipeline. The views reach
+    /// ``lossTerms(_:model:using:)`` in ``TrainingBatch/views``.
+    var views: DataLoader.ViewTransform? { get }
     /// The weighted loss terms of one batch through `model`, recorded for backward, and the class
     /// logits of the original clips when the method has them (for the training top-1).
     func lossTerms(_ batch: TrainingBatch, model: TrainingModel, using generator: inout RandomGenerator)
@@ -30,6 +34,10 @@ public protocol TrainingObjective: AnyObject {
     func restoreCheckpointState(_ state: [String: Tensor]) throws
     /// Called after every optimizer step (teacher updates, momentum schedules).
     func didStep(_ step: Int, of totalSteps: Int)
+    /// Called after gradient clipping, just before the optimizer step of `epoch`; may drop
+    /// gradients (DINO's frozen last layer in the first epoch). A parameter whose gradient is
+    /// removed (`zeroGrad()`) is not updated at all in that step.
+    func willApplyGradients(epoch: Int)
 }
 
 extension TrainingObjective {
@@ -37,6 +45,10 @@ extension TrainingObjective {
     public var heads: Module? { nil }
     /// No loader extras.
     public var loaderExtras: [LoaderExtra] { [] }
+    /// The recipe's clip pipeline.
+    public var views: DataLoader.ViewTransform? { nil }
+    /// Gradients are applied as they are.
+    public func willApplyGradients(epoch: Int) {}
     /// No state outside the module tree.
     public func checkpointState() -> [(String, Tensor)] { [] }
     /// Accepts only an empty state.
@@ -69,14 +81,25 @@ public struct TrainingBatch {
     public var clips: Tensor
     /// One class label per clip.
     public var labels: [Int]
+    /// With ``TrainingObjective/views``: every view, `[B, T_v, 3, H_v, W_v]` each (``clips`` is
+    /// the first); else empty.
+    public var views: [Tensor]
+    /// The epoch the batch belongs to, from 0.
+    public var epoch: Int
+    /// Optimizer steps taken before this batch.
+    public var step: Int
     /// The loader extras by name.
     var extras: [String: IntTensor]
 
     /// Bundles a batch; `extras` are keyed by ``LoaderExtra/name``.
-    public init(clips: Tensor, labels: [Int], extras: [String: IntTensor] = [:]) {
+    public init(clips: Tensor, labels: [Int], views: [Tensor] = [], extras: [String: IntTensor] = [:],
+                epoch: Int = 0, step: Int = 0) {
         self.clips = clips
         self.labels = labels
+        self.views = views
         self.extras = extras
+        self.epoch = epoch
+        self.step = step
     }
 
     /// The values of `extra`, stacked `[B, …]`.
@@ -123,14 +146,30 @@ public struct ObjectiveContext {
     public let frames: Int
     /// Side of the training crop.
     public let crop: Int
+    /// The backbone's overrides (a second copy, such as a teacher, is built from the same).
+    public let backboneOverrides: [String: ConfigValue]
+    /// Epochs of the run.
+    public let epochs: Int
+    /// The recipe's `data` section (normalisation, crop sizes) for objectives that make views.
+    public let data: Recipe.DataSection
 
     /// Creates a context.
-    public init(backbone: any VideoBackbone, backboneName: String, classCount: Int, frames: Int, crop: Int) {
+    public init(backbone: any VideoBackbone, backboneName: String, classCount: Int, frames: Int, crop: Int,
+                backboneOverrides: [String: ConfigValue] = [:], epochs: Int = 1,
+                data: Recipe.DataSection = Recipe.DataSection()) {
         self.backbone = backbone
         self.backboneName = backboneName
         self.classCount = classCount
         self.frames = frames
         self.crop = crop
+        self.backboneOverrides = backboneOverrides
+        self.epochs = epochs
+        self.data = data
+    }
+
+    /// Another backbone of the same variant and overrides, initialised from `generator`.
+    public func makeBackbone(using generator: inout RandomGenerator) throws -> any VideoBackbone {
+        try Backbones.create(backboneName, overrides: backboneOverrides, using: &generator)
     }
 
     /// The backbone's patch-token interface, which token objectives need.

@@ -12,7 +12,7 @@ import TensorCore
 /// where PyTorch's CPU kernels fuse, so trajectories agree with PyTorch to the last bits.
 public final class AdamW: Optimizer {
     /// The parameter groups.
-    public let parameterGroups: [ParameterGroup]
+    public var parameterGroups: [ParameterGroup]
     /// The base learning rate of the next step.
     public var learningRate: Double
     /// The decay rates of the first and second moment averages.

@@ -26,6 +26,29 @@ public func clipGradNorm(_ parameters: [Parameter], maxNorm: Float, normType: Fl
     return total
 }
 
+/// Clips each gradient on its own to norm `maxNorm` — DINO's and SVT's `clip_gradients`: a tensor
+/// whose norm `n` exceeds it is scaled by `maxNorm / (n + 1e-6)`; others are left as they are.
+///
+/// - Returns: each gradient's norm before clipping, in the order of `parameters` (skipping those
+///   without a gradient).
+@discardableResult
+public func clipGradNormPerTensor(_ parameters: [Parameter], maxNorm: Float) -> [Float] {
+    precondition(maxNorm > 0, "clipGradNormPerTensor: max norm \(maxNorm) must be positive")
+    var norms: [Float] = []
+    for parameter in parameters {
+        guard var grad = parameter.grad else { continue }
+        let norm = vectorNorm(grad.scalars, 2)
+        norms.append(norm)
+        let factor = maxNorm / (norm + 1e-6)
+        guard factor < 1 else { continue }
+        grad.withUnsafeMutableBufferPointer { g in
+            for i in g.indices { g[i] *= factor }
+        }
+        parameter.grad = grad
+    }
+    return norms
+}
+
 /// Clamps every gradient element of `parameters` to `[-maxValue, maxValue]` — PyTorch's
 /// `torch.nn.utils.clip_grad_value_`.
 public func clipGradValue(_ parameters: [Parameter], maxValue: Float) {

@@ -8,7 +8,7 @@ import TensorCore
 /// `learningRate * parameterGroups[i].learningRateScale`.
 public protocol Optimizer: AnyObject {
     /// The parameter groups, each with its own weight decay and learning-rate multiplier.
-    var parameterGroups: [ParameterGroup] { get }
+    var parameterGroups: [ParameterGroup] { get set }
 
     /// The base learning rate of the next step.
     var learningRate: Double { get set }

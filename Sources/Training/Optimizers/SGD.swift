@@ -8,7 +8,7 @@ import TensorCore
 /// the direction is `d + μb` with Nesterov, else `b`; `p ← p − lr·direction`.
 public final class SGD: Optimizer {
     /// The parameter groups (their `weightDecay` is an L2 term added to the gradient).
-    public let parameterGroups: [ParameterGroup]
+    public var parameterGroups: [ParameterGroup]
     /// The base learning rate of the next step.
     public var learningRate: Double
     /// The momentum factor μ (0 disables the momentum buffer).

@@ -71,6 +71,9 @@ public struct Recipe: Sendable, Equatable {
             case segment
             /// Evenly spaced frames over the whole video.
             case uniform
+            /// `frames` consecutive frames every `sampling_rate` from a random start (a window of
+            /// the video; SVT's views are cut from it).
+            case dense
         }
         /// Folder that relative list and video paths resolve against (the working directory when empty).
         public var root: String = ""
@@ -84,6 +87,8 @@ public struct Recipe: Sendable, Equatable {
         public var classes: String?
         /// Frames per clip.
         public var frames: Int = 8
+        /// Step between the frames of a `dense` window.
+        public var samplingRate: Int = 1
         /// `[width, height]` frames are decoded to (resized during colour conversion).
         public var decodeSize: [Int] = [341, 256]
         /// `[min, max]` of the short-side scale jitter (TIME: `[256, 320]`); equal values resize
@@ -119,6 +124,7 @@ public struct Recipe: Sendable, Equatable {
             [.string("root", \.root), .string("train", \.train), .string("val", \.val),
              .string("subsets", \.subsets), .string("classes", \.classes),
              .int("frames", \.frames, minimum: 1, maximum: Self.maximumFrames),
+             .int("sampling_rate", \.samplingRate, minimum: 1, maximum: Self.maximumFrames),
              .ints("decode_size", \.decodeSize, count: 2, minimum: 1, maximum: FrameSize.maximumSide),
              .ints("scale_jitter", \.scaleJitter, count: 2, minimum: 1, maximum: FrameSize.maximumSide),
              .int("crop", \.crop, minimum: 1, maximum: FrameSize.maximumSide),
@@ -232,6 +238,10 @@ public struct Recipe: Sendable, Equatable {
             case stepsWithRelativeLRs = "steps_with_relative_lrs"
             /// ``CosineSchedule``.
             case cosine
+            /// DINO's, SVT's and VideoMAE's per-iteration `cosine_scheduler`
+            /// (``IterationSchedule/cosine(base:final:epochs:iterationsPerEpoch:warmupEpochs:warmupStart:)``):
+            /// `warmup_epochs` whole epochs from `warmup_start_lr`, then cosine to `end_lr`.
+            case iterationCosine = "iteration_cosine"
         }
         /// The family.
         public var policy: Policy = .stepsWithRelativeLRs
@@ -245,6 +255,9 @@ public struct Recipe: Sendable, Equatable {
         public var warmupEpochs: Double = 0
         /// The rate warm-up starts from.
         public var warmupStartLR: Double = 0
+        /// When set, weight decay follows an iteration cosine from `optimizer.weight_decay` to this
+        /// value (DINO and SVT: 0.04 → 0.4) in every parameter group that decays.
+        public var weightDecayEnd: Double?
 
         /// Creates the section with defaults.
         public init() {}
@@ -254,11 +267,16 @@ public struct Recipe: Sendable, Equatable {
             [.choice("policy", \.policy), .doubles("steps", \.steps, .nonNegative),
              .doubles("relative_lrs", \.relativeLRs, .nonNegative), .double("end_lr", \.endLR, .nonNegative),
              .double("warmup_epochs", \.warmupEpochs, .nonNegative),
-             .double("warmup_start_lr", \.warmupStartLR, .nonNegative)]
+             .double("warmup_start_lr", \.warmupStartLR, .nonNegative),
+             .double("weight_decay_end", \.weightDecayEnd, .nonNegative)]
         }
 
         /// Checks that step boundaries start at 0, increase and match the rates.
         public func validate(path: String) throws(RecipeError) {
+            if policy == .iterationCosine && warmupEpochs != warmupEpochs.rounded() {
+                throw .invalidValue(key: "\(path).warmup_epochs", value: "\(warmupEpochs)",
+                                    reason: "must be a whole number of epochs with policy iteration_cosine")
+            }
             guard policy == .stepsWithRelativeLRs else { return }
             guard steps.count == relativeLRs.count, steps.first == 0,
                   zip(steps, steps.dropFirst()).allSatisfy({ $0 < $1 }) else {
@@ -278,6 +296,9 @@ public struct Recipe: Sendable, Equatable {
         public var accumulation: Int = 1
         /// Maximum global gradient norm, or nil for no clipping.
         public var clipGradNorm: Double?
+        /// Maximum norm of each parameter's gradient on its own (DINO's and SVT's `clip_gradients`),
+        /// or nil.
+        public var clipGradPerTensor: Double?
         /// Decay of an exponential moving average of the weights, or nil for none.
         public var emaDecay: Double?
         /// Stop after this many optimizer steps even if epochs remain (nil: run every epoch).
@@ -298,6 +319,7 @@ public struct Recipe: Sendable, Equatable {
         public static var fields: [RecipeField<Self>] {
             [.int("epochs", \.epochs, minimum: 1), .int("batch_size", \.batchSize, minimum: 1),
              .int("accumulation", \.accumulation, minimum: 1), .double("clip_grad_norm", \.clipGradNorm, .positive),
+             .double("clip_grad_per_tensor", \.clipGradPerTensor, .positive),
              .double("ema_decay", \.emaDecay, .unitInterval), .int("max_steps", \.maxSteps, minimum: 1),
              .int("checkpoint_every", \.checkpointEvery, minimum: 1),
              .int("keep_checkpoints", \.keepCheckpoints, minimum: 1), .int("log_every", \.logEvery, minimum: 1),

@@ -94,9 +94,10 @@ public struct RecipeField<Root> {
         }, write: { .list($0[keyPath: path].map(ConfigTree.number)) })
     }
 
-    /// A list of exactly `count` integers, each at least `minimum` and at most `maximum` when given.
+    /// A list of exactly `count` integers (at least one when `count` is nil), each at least
+    /// `minimum` and at most `maximum` when given.
     public static func ints(
-        _ key: String, _ path: WritableKeyPath<Root, [Int]>, count: Int, minimum: Int? = nil, maximum: Int? = nil
+        _ key: String, _ path: WritableKeyPath<Root, [Int]>, count: Int?, minimum: Int? = nil, maximum: Int? = nil
     ) -> Self {
         Self(key: key, read: { r, root throws(RecipeError) in
             guard let values = try r.ints(key, count: count) else { return }

@@ -106,15 +106,18 @@ struct SectionReader {
         return result
     }
 
-    mutating func ints(_ key: String, count: Int) throws(RecipeError) -> [Int]? {
+    mutating func ints(_ key: String, count: Int?) throws(RecipeError) -> [Int]? {
         guard let value = raw(key) else { return nil }
         guard case .list(let items) = value else {
             throw .wrongType(key: full(key), expected: "a list of integers", found: value.kindDescription)
         }
         var result: [Int] = []
         for item in items { result.append(try SectionReader.int(item, key: full(key))) }
-        guard result.count == count else {
+        if let count, result.count != count {
             throw .invalidValue(key: full(key), value: "\(result)", reason: "must hold \(count) integers")
+        }
+        if count == nil && result.isEmpty {
+            throw .invalidValue(key: full(key), value: "[]", reason: "must hold at least one integer")
         }
         return result
     }

@@ -64,6 +64,8 @@ public final class Trainer {
     var bestCheckpointLoss: Double?
     var lastSaneStep: Int?
     let validation: Validation?
+    /// The optimizer groups whose weight decay `schedule.weight_decay_end` schedules.
+    let decayingGroups: [Int]
     var bestValue: Double?
     let logger = Logger(label: "videossl.training")
 
@@ -96,6 +98,8 @@ public final class Trainer {
         runDirectory = recipe.outputDir
         checkpoints = CheckpointStore(directory: runDirectory + "/checkpoints")
         generator = setup.generator
+        let groups = setup.optimizer.parameterGroups
+        decayingGroups = groups.indices.filter { groups[$0].weightDecay > 0 }
         validation = try Validation(recipe: setup.recipe)
         if let resumePoint {
             resumeNotes = resumePoint.passedOver.map { "passed over \($0); resuming from \(resumePoint.checkpoint)" }
@@ -161,7 +165,8 @@ public final class Trainer {
             while step < target, let batch = try batches.next() {
                 waited += batch.dataWaitSeconds
                 let output = try objective.lossTerms(
-                    TrainingBatch(clips: batch.clips, labels: batch.labels, extras: batch.extras),
+                    TrainingBatch(clips: batch.clips, labels: batch.labels, views: batch.views, extras: batch.extras,
+                                  epoch: epoch, step: step),
                     model: model, using: &generator)
                 let values = output.terms.values
                 let total = values.reduce(0.0) { $0 + Double($1.value) }
@@ -183,10 +188,21 @@ public final class Trainer {
 
                 let lr = setup.schedule.learningRate(atEpoch: Double(step) / Double(stepsPerEpoch))
                 optimizer.learningRate = lr
-                let stepped = accumulator.finishMicroBatch(optimizer) {
-                    if let maxNorm = recipe.training.clipGradNorm {
-                        _ = clipGradNorm(optimizer.namedParameters.map(\.parameter), maxNorm: Float(maxNorm))
+                if let decays = setup.weightDecaySchedule, !decays.isEmpty {
+                    let decay = decays[min(step, decays.count - 1)]
+                    for g in decayingGroups {
+                        optimizer.parameterGroups[g].weightDecay = decay
                     }
+                }
+                let stepped = accumulator.finishMicroBatch(optimizer) {
+                    let parameters = optimizer.namedParameters.map(\.parameter)
+                    if let maxNorm = recipe.training.clipGradNorm {
+                        _ = clipGradNorm(parameters, maxNorm: Float(maxNorm))
+                    }
+                    if let maxNorm = recipe.training.clipGradPerTensor {
+                        clipGradNormPerTensor(parameters, maxNorm: Float(maxNorm))
+                    }
+                    objective.willApplyGradients(epoch: epoch)
                 }
                 guard stepped else { continue }
                 ema?.update()

@@ -26,6 +26,8 @@ public final class TrainingSetup {
     public let optimizer: any Optimizer
     /// The learning rate per fractional epoch.
     public let schedule: any LearningRateSchedule
+    /// The weight decay per optimizer step when `schedule.weight_decay_end` is set.
+    public let weightDecaySchedule: [Double]?
     /// The weight average, when the recipe asks for one.
     public let ema: ExponentialMovingAverage?
     /// The training loader, computing the objective's extras.
@@ -52,13 +54,14 @@ public final class TrainingSetup {
         }
         var resolved = recipe
         if resolved.model.overrides["num_classes"] == nil {
-            resolved.model.overrides["num_classes"] = .int(dataset.classCount)
+            let usesClassifier = Objectives.registration(recipe.objective.kind)?.usesClassifier ?? true
+            resolved.model.overrides["num_classes"] = .int(usesClassifier ? dataset.classCount : 0)
         }
         self.recipe = resolved
         let config = try Backbones.config(resolved.model.name, overrides: resolved.model.overrides)
         self.config = config
         let classCount = config.numClasses
-        if let label = dataset.items.map(\.label).first(where: { $0 >= classCount }) {
+        if classCount > 0, let label = dataset.items.map(\.label).first(where: { $0 >= classCount }) {
             throw TrainerError.dataMismatch("label \(label) in \(data.train) is beyond num_classes \(config.numClasses)")
         }
         self.dataset = dataset
@@ -74,7 +77,8 @@ public final class TrainingSetup {
         exempt = backbone.noWeightDecayKeys
         let objective = try Objectives.make(recipe.objective, context: ObjectiveContext(
             backbone: backbone, backboneName: resolved.model.name, classCount: config.numClasses,
-            frames: data.frames, crop: data.crop), using: &generator)
+            frames: data.frames, crop: data.crop, backboneOverrides: resolved.model.overrides,
+            epochs: recipe.training.epochs, data: data), using: &generator)
         let model = try TrainingModel(backbone: backbone, heads: objective.heads)
         self.objective = objective
         self.model = model
@@ -103,21 +107,32 @@ public final class TrainingSetup {
             optimizer = SGD(groups, learningRate: o.lr, momentum: o.momentum, nesterov: o.nesterov)
         }
         ema = recipe.training.emaDecay.map { ExponentialMovingAverage(parameters, decay: $0) }
-        schedule = TrainingSetup.schedule(recipe.schedule, base: o.lr, epochs: recipe.training.epochs)
 
-        let sampler: any ClipSampler = data.sampler == .segment
-            ? SegmentSampler(segments: data.frames, mode: .train) : UniformSampler(numFrames: data.frames)
+        let sampler: any ClipSampler
+        switch data.sampler {
+        case .segment: sampler = SegmentSampler(segments: data.frames, mode: .train)
+        case .uniform: sampler = UniformSampler(numFrames: data.frames)
+        case .dense: sampler = DenseSampler(clipLength: data.frames, interval: data.samplingRate, mode: .train)
+        }
         var extras: [String: DataLoader.SampleExtra] = [:]
         for extra in objective.loaderExtras { extras[extra.name] = extra.compute }
         loader = DataLoader(dataset: dataset, configuration: DataLoaderConfiguration(
             batchSize: recipe.training.batchSize,
             frameSize: FrameSize(width: data.decodeSize[0], height: data.decodeSize[1]),
             sampler: sampler, shuffle: true, dropLast: true, seed: recipe.seed, workerCount: data.workers,
-            transform: try ClipPipeline.training(data), extras: extras))
+            transform: objective.views == nil ? try ClipPipeline.training(data) : nil, views: objective.views,
+            extras: extras))
         guard loader.batchesPerEpoch >= recipe.training.accumulation else {
             throw TrainerError.dataMismatch(
                 "\(dataset.count) clips make \(loader.batchesPerEpoch) batches of \(recipe.training.batchSize), "
                 + "fewer than the \(recipe.training.accumulation) an optimizer step needs")
+        }
+        let stepsPerEpoch = loader.batchesPerEpoch / recipe.training.accumulation
+        schedule = TrainingSetup.schedule(recipe.schedule, base: o.lr, epochs: recipe.training.epochs,
+                                          stepsPerEpoch: stepsPerEpoch)
+        weightDecaySchedule = recipe.schedule.weightDecayEnd.map { end in
+            IterationSchedule.cosine(base: o.weightDecay, final: end, epochs: recipe.training.epochs,
+                                     iterationsPerEpoch: stepsPerEpoch)
         }
     }
 
@@ -130,15 +145,36 @@ public final class TrainingSetup {
     }
 
     /// The schedule a recipe describes, warm-up included.
-    static func schedule(_ s: Recipe.ScheduleSection, base: Double, epochs: Int) -> any LearningRateSchedule {
+    static func schedule(_ s: Recipe.ScheduleSection, base: Double, epochs: Int, stepsPerEpoch: Int = 1)
+        -> any LearningRateSchedule
+    {
         let core: any LearningRateSchedule
         switch s.policy {
+        case .iterationCosine:
+            // Warm-up is part of the per-iteration table.
+            return IterationTableSchedule(
+                values: IterationSchedule.cosine(
+                    base: base, final: s.endLR, epochs: epochs, iterationsPerEpoch: stepsPerEpoch,
+                    warmupEpochs: Int(s.warmupEpochs), warmupStart: s.warmupStartLR),
+                iterationsPerEpoch: stepsPerEpoch)
         case .constant: core = ConstantSchedule(base)
         case .stepsWithRelativeLRs: core = StepsWithRelativeLRs(base: base, steps: s.steps, relativeLRs: s.relativeLRs)
         case .cosine: core = CosineSchedule(base: base, end: s.endLR, maxEpoch: Double(epochs))
         }
         guard s.warmupEpochs > 0 else { return core }
         return AnySchedule(core).withWarmup(epochs: s.warmupEpochs, from: s.warmupStartLR)
+    }
+}
+
+/// A per-iteration table read at fractional epochs (iteration `round(epoch · iterationsPerEpoch)`,
+/// the last value beyond the table).
+struct IterationTableSchedule: LearningRateSchedule {
+    let values: [Double]
+    let iterationsPerEpoch: Int
+    func learningRate(atEpoch epoch: Double) -> Double {
+        guard let last = values.last else { return 0 }
+        let i = Int((epoch * Double(iterationsPerEpoch)).rounded())
+        return i < values.count ? values[Swift.max(i, 0)] : last
     }
 }
 

@@ -25,25 +25,35 @@ final class BatchAssembler: @unchecked Sendable {
     }
 
     /// Batch `b` of the epoch.
-    func batch(_ b: Int) throws -> (clips: Tensor, labels: [Int], extras: [String: IntTensor], items: [Int]) {
+    func batch(_ b: Int) throws -> (clips: Tensor, views: [Tensor], labels: [Int], extras: [String: IntTensor], items: [Int]) {
         let size = loader.configuration.batchSize
         let positions = (b * size)..<min((b + 1) * size, order.count)
         var clips: [Tensor] = [], labels: [Int] = [], items: [Int] = []
+        var views: [[Tensor]] = []
         var extras: [String: [IntTensor]] = [:]
         for p in positions {
             let sample = try self.sample(at: p)
             clips.append(sample.clip)
+            if !sample.views.isEmpty {
+                if views.isEmpty { views = Array(repeating: [], count: sample.views.count) }
+                guard sample.views.count == views.count else {
+                    throw TransformError.invalidParameter(
+                        op: "views", name: "count", value: "\(sample.views.count)",
+                        requirement: "must be the same for every sample (\(views.count) before)")
+                }
+                for (v, view) in sample.views.enumerated() { views[v].append(view) }
+            }
             labels.append(loader.dataset.items[sample.item].label)
             items.append(sample.item)
             for (name, value) in sample.extras { extras[name, default: []].append(value) }
         }
-        return (stack(clips), labels, extras.mapValues(stack), items)
+        return (stack(clips), views.map(stack), labels, extras.mapValues(stack), items)
     }
 
     /// Sample `p` of the epoch order. Under `.skip` an unreadable item is replaced by the next
     /// readable one in dataset order, with the sample's own generator restarted, so the result is
     /// the same whichever worker meets the bad item first.
-    private func sample(at p: Int) throws -> (clip: Tensor, extras: [String: IntTensor], item: Int) {
+    private func sample(at p: Int) throws -> (clip: Tensor, views: [Tensor], extras: [String: IntTensor], item: Int) {
         let items = loader.dataset.items
         let config = loader.configuration
         for attempt in 0..<items.count {
@@ -52,11 +62,20 @@ final class BatchAssembler: @unchecked Sendable {
             var generator = loader.sampleGenerator(epoch: epoch, index: p)
             do {
                 var clip = try items[index].loadClip(sampler: config.sampler, size: config.frameSize, using: &generator)
-                try config.transform?(&clip, &generator)
+                var views: [Tensor] = []
+                if let makeViews = config.views {
+                    views = try makeViews(clip, &generator)
+                    guard let first = views.first else {
+                        throw TransformError.invalidParameter(op: "views", name: "count", value: "0", requirement: "must be positive")
+                    }
+                    clip = first
+                } else {
+                    try config.transform?(&clip, &generator)
+                }
                 var extras: [String: IntTensor] = [:]
                 for (name, extra) in config.extras { extras[name] = try extra(clip) }
                 if attempt > 0 { lock.withLock { replacedSamples += 1 } }
-                return (clip, extras, index)
+                return (clip, views, extras, index)
             } catch {
                 let path = items[index].path
                 if loader.dataset.badItemPolicy == .throw {

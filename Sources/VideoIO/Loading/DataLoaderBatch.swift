@@ -23,8 +23,11 @@ extension DataLoader {
 
     /// One batch of clips with their labels and where it sits in the stream.
     public struct Batch: Sendable {
-        /// Clips `[B, T, 3, H, W]` after the configured transform.
+        /// Clips `[B, T, 3, H, W]` after the configured transform (with views: the first view).
         public var clips: Tensor
+        /// With ``DataLoaderConfiguration/views``: every view stacked over the batch, in the order
+        /// the view transform returns them (view `v` is `[B, T_v, 3, H_v, W_v]`); else empty.
+        public var views: [Tensor]
         /// Class labels, one per clip.
         public var labels: [Int]
         /// The configured extras stacked per sample, `[B, ...]` (e.g. flow labels `[B, T-1, N]`).
@@ -43,6 +46,11 @@ extension DataLoader {
     /// Runs in a worker on each decoded clip with the sample's generator (see
     /// ``DataLoaderConfiguration/transform``).
     public typealias ClipTransform = @Sendable (_ clip: inout Tensor, _ generator: inout RandomGenerator) throws -> Void
+
+    /// Turns one decoded window `[L, 3, H, W]` (values in `[0, 1]`) into several views with the
+    /// sample's generator (see ``DataLoaderConfiguration/views``); each view's shape must be the
+    /// same for every sample.
+    public typealias ViewTransform = @Sendable (_ window: Tensor, _ generator: inout RandomGenerator) throws -> [Tensor]
 
     /// Computes integer data for one transformed clip in a worker (see
     /// ``DataLoaderConfiguration/extras``).

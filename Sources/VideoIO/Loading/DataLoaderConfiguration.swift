@@ -26,6 +26,11 @@ public struct DataLoaderConfiguration: Sendable {
     /// across samples. An error it throws counts as the item being unreadable (see
     /// ``BadItemPolicy``), as does one from an extra.
     public var transform: DataLoader.ClipTransform?
+    /// Makes several views of each decoded window instead of one clip (multi-view methods such
+    /// as SVT, ``SVTViews``); when set, ``transform`` is not applied, the batch's clips are the first
+    /// view and extras are computed from it. An error it throws counts as the item being
+    /// unreadable.
+    public var views: DataLoader.ViewTransform?
     /// Per-sample integer data computed in the worker from the transformed clip (for example
     /// ``DataLoader/flowDirections(_:)``), stacked into `[B, ...]` under the same name.
     public var extras: [String: DataLoader.SampleExtra]
@@ -35,7 +40,8 @@ public struct DataLoaderConfiguration: Sendable {
     public init(
         batchSize: Int, frameSize: FrameSize, sampler: any ClipSampler, shuffle: Bool = true,
         dropLast: Bool = true, seed: UInt64 = 0, workerCount: Int? = nil, prefetch: Int? = nil,
-        transform: DataLoader.ClipTransform? = nil, extras: [String: DataLoader.SampleExtra] = [:]
+        transform: DataLoader.ClipTransform? = nil, views: DataLoader.ViewTransform? = nil,
+        extras: [String: DataLoader.SampleExtra] = [:]
     ) {
         let workers = workerCount ?? ComputeContext.threadCount
         precondition(batchSize > 0, "DataLoaderConfiguration: batch size \(batchSize) must be positive")
@@ -50,6 +56,7 @@ public struct DataLoaderConfiguration: Sendable {
         self.prefetch = prefetch ?? 2 * workers
         precondition(self.prefetch > 0, "DataLoaderConfiguration: prefetch \(self.prefetch) must be positive")
         self.transform = transform
+        self.views = views
         self.extras = extras
     }
 }

@@ -50,7 +50,7 @@ public final class DataLoaderIterator {
                 ? DataLoader.Position(epoch: start.epoch, batchIndex: index + 1)
                 : DataLoader.Position(epoch: start.epoch + 1, batchIndex: 0)
             return DataLoader.Batch(
-                clips: built.clips, labels: built.labels, extras: built.extras, itemIndices: built.items,
+                clips: built.clips, views: built.views, labels: built.labels, extras: built.extras, itemIndices: built.items,
                 position: DataLoader.Position(epoch: start.epoch, batchIndex: index), nextPosition: next,
                 dataWaitSeconds: wait)
         }
@@ -83,7 +83,7 @@ public final class DataLoaderIterator {
 /// A batch is in flight from the moment a worker claims it until the caller takes it; workers
 /// claim only while fewer than `prefetch` are in flight, which is the back-pressure.
 final class LoaderRun: @unchecked Sendable {
-    typealias Built = (clips: Tensor, labels: [Int], extras: [String: IntTensor], items: [Int])
+    typealias Built = (clips: Tensor, views: [Tensor], labels: [Int], extras: [String: IntTensor], items: [Int])
 
     let assembler: BatchAssembler
     private let batches: Range<Int>

@@ -22,12 +22,24 @@ public struct TransformerConfig: Sendable, Hashable {
     public var dropPathRate: Double
     /// LayerNorm epsilon (1e-6 in every reference ViT backbone).
     public var layerNormEpsilon: Float
+    /// How the spatial position embedding follows a crop other than ``imgSize`` (override key
+    /// `pos_interpolation`): bicubic as TIME's TimeSformer, or nearest as SVT's
+    /// (`reference/SVT-VideoMS-IIC.md` §1.2).
+    public var positionInterpolation: PositionInterpolation
+
+    /// The rule that resizes the patch grid of a position embedding.
+    public enum PositionInterpolation: String, Sendable, Hashable, CaseIterable {
+        /// `F.interpolate(mode="bicubic", align_corners=False)`.
+        case bicubic
+        /// `F.interpolate(mode="nearest")`: output index `i` reads source `⌊i·in/out⌋`.
+        case nearest
+    }
 
     /// Creates a configuration; defaults are TimeSformer-B as TIME trains it on SSv2.
     public init(
         embedDim: Int = 768, depth: Int = 12, numHeads: Int = 12, mlpRatio: Double = 4, patchSize: Int = 16,
         numFrames: Int = 8, imgSize: Int = 224, numClasses: Int = 174, dropPathRate: Double = 0.1,
-        layerNormEpsilon: Float = 1e-6
+        layerNormEpsilon: Float = 1e-6, positionInterpolation: PositionInterpolation = .bicubic
     ) {
         self.embedDim = embedDim
         self.depth = depth
@@ -39,6 +51,7 @@ public struct TransformerConfig: Sendable, Hashable {
         self.numClasses = numClasses
         self.dropPathRate = dropPathRate
         self.layerNormEpsilon = layerNormEpsilon
+        self.positionInterpolation = positionInterpolation
     }
 
     /// Patch rows (and columns) of the configured crop.

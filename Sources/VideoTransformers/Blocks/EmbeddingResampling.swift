@@ -25,6 +25,30 @@ public enum EmbeddingResampling {
         return Tensor.concat([classPosition, both.reshaped([1, target.height * target.width, c])], axis: 1)
     }
 
+    /// Resizes the patch part of a position embedding `[1, 1 + h0·w0, C]` to an `h × w` grid by
+    /// nearest-neighbour selection, as `F.interpolate(mode="nearest")` on the `[1, C, h0, w0]` grid
+    /// (SVT's dynamic positional encoding, `reference/SVT-VideoMS-IIC.md` §1.2): row `i` reads
+    /// source row `⌊i·h0/h⌋`, likewise columns. The class position is kept.
+    public static func nearest(
+        _ positions: Tensor, from source: (height: Int, width: Int), to target: (height: Int, width: Int)
+    ) -> Tensor {
+        precondition(positions.rank == 3 && positions.shape[0] == 1
+                     && positions.shape[1] == 1 + source.height * source.width,
+                     "EmbeddingResampling.nearest: embedding \(positions.shape) is not [1, 1 + \(source.height)·\(source.width), C]")
+        if source == target { return positions }
+        let rows = nearestIndices(from: source.height, to: target.height)
+        let columns = nearestIndices(from: source.width, to: target.width)
+        let picks = [0] + rows.flatMap { r in columns.map { 1 + r * source.width + $0 } }
+        return positions.indexSelect(axis: 1, indices: picks)
+    }
+
+    /// PyTorch's `nearest` source indices for `target` outputs over `source` inputs: the scale is
+    /// the Float `source / target` and output `i` reads `min(⌊i·scale⌋, source − 1)`.
+    public static func nearestIndices(from source: Int, to target: Int) -> [Int] {
+        let scale = Float(source) / Float(target)
+        return (0..<target).map { Swift.min(Int((Float($0) * scale).rounded(.down)), source - 1) }
+    }
+
     /// Resizes a time embedding `[1, T0, C]` to `frames` entries by nearest-neighbour selection, as
     /// `F.interpolate(mode="nearest")` along time (TimeSformer's reference behaviour).
     public static func nearest(_ embedding: Tensor, frames: Int) -> Tensor {
@@ -32,9 +56,7 @@ public enum EmbeddingResampling {
                      "EmbeddingResampling.nearest: embedding \(embedding.shape) is not [1, T, C] or frames \(frames) < 1")
         let source = embedding.shape[1]
         if source == frames { return embedding }
-        let scale = Float(source) / Float(frames)
-        let indices = (0..<frames).map { Swift.min(Int((Float($0) * scale).rounded(.down)), source - 1) }
-        return embedding.indexSelect(axis: 1, indices: indices)
+        return embedding.indexSelect(axis: 1, indices: nearestIndices(from: source, to: frames))
     }
 
     /// The `[target, source]` matrix of PyTorch's bicubic kernel (a = −0.75, half-pixel centres,

@@ -10,13 +10,16 @@ enum SpaceTimeTokens {
     /// copy per video stands for all of them.
     static func embed(
         _ clip: Tensor, op: String, patchEmbed: PatchEmbed, clsToken: Tensor, posEmbed: Tensor,
-        timeEmbed: Tensor, gridSize g: Int, patchSize: Int
+        timeEmbed: Tensor, gridSize g: Int, patchSize: Int,
+        positionInterpolation: TransformerConfig.PositionInterpolation = .bicubic
     ) -> (tokens: Tensor, layout: TokenLayout) {
         let (b, t, h, w) = ClipShape.check(clip, op: op, patchSize: patchSize)
         let c = clsToken.shape[clsToken.rank - 1]
         let (patches, gh, gw) = patchEmbed(clip.reshaped([b * t, 3, h, w]))
         let n = gh * gw
-        let pos = EmbeddingResampling.bicubic(posEmbed, from: (g, g), to: (gh, gw))
+        let pos = positionInterpolation == .nearest
+            ? EmbeddingResampling.nearest(posEmbed, from: (g, g), to: (gh, gw))
+            : EmbeddingResampling.bicubic(posEmbed, from: (g, g), to: (gh, gw))
         // Other frame counts resample the time embedding by nearest frame.
         let time = EmbeddingResampling.nearest(timeEmbed, frames: t).reshaped([1, t, 1, c])
         let cls = (clsToken + pos.slice(axis: 1, range: 0..<1)).broadcast(to: [b, 1, c])

@@ -16,7 +16,11 @@ public struct KeyMapContext: Sendable {
 ///
 /// Built in: `auto` (facebookresearch's `model.` prefix when every key has it, otherwise the TIME
 /// release layout), `facebook`, `time`, and the ImageNet ViT initialisations TIME uses:
-/// `timm-inflation` (a divided space-time TimeSformer), `timm-motionformer` and `timm-xvit`. A method that brings its own checkpoint layout registers one
+/// `timm-inflation` (a divided space-time TimeSformer), `timm-motionformer` and `timm-xvit`; SVT's
+/// `svt` (backbone and DINO head), `svt-backbone` (backbone only), `dino-inflation` (DINO's image
+/// ViT with temporal attention copied from spatial, as SVT's code) and
+/// `dino-inflation-random-temporal` (temporal attention left at its initialisation, as SVT's
+/// paper). A method that brings its own checkpoint layout registers one
 /// more map under a new name:
 ///
 /// ```swift
@@ -63,11 +67,23 @@ public enum KeyMaps {
             }
             return try CheckpointKeyMaps.timmViTInflation(tensors, into: config.depth, numFrames: config.numFrames)
         },
+        "svt": { tensors, _ in CheckpointKeyMaps.svt(tensors, keepHead: true) },
+        "svt-backbone": { tensors, _ in CheckpointKeyMaps.svt(tensors, keepHead: false) },
+        "dino-inflation": { tensors, context in try dino(tensors, context, copyTemporal: true) },
+        "dino-inflation-random-temporal": { tensors, context in try dino(tensors, context, copyTemporal: false) },
         "timm-motionformer": { tensors, _ in try CheckpointKeyMaps.timmViTToMotionformer(tensors) },
         "timm-xvit": { tensors, _ in try CheckpointKeyMaps.timmViTToXViT(tensors) },
     ]
 
     /// The registered names, sorted.
+    private static func dino(_ tensors: [(String, Tensor)], _ context: KeyMapContext, copyTemporal: Bool) throws -> KeyMapResult {
+        guard let config = context.config as? TransformerConfig else {
+            throw CheckpointError.keyMapRefused(map: "dino-inflation", reason: "the target backbone is not a transformer")
+        }
+        return try CheckpointKeyMaps.dinoInflation(
+            tensors, into: config.depth, numFrames: config.numFrames, copyTemporal: copyTemporal)
+    }
+
     public static var names: [String] {
         lock.withLock { maps.keys.sorted() }
     }

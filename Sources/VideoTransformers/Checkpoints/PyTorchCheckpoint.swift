@@ -13,8 +13,8 @@ import ZIPFoundation
 public enum PyTorchCheckpoint {
     /// The dict keys searched, in this order, for a nested state dict (`{"model_state": sd, …}` as
     /// written by the facebookresearch and TIME trainers, `{"model": sd}` and `{"state_dict": sd}`
-    /// as written by timm and others).
-    public static let stateDictKeys = ["model_state", "model", "state_dict", "module"]
+    /// as written by timm and others, `{"teacher": sd, …}` as written by DINO and SVT).
+    public static let stateDictKeys = ["model_state", "model", "state_dict", "module", "teacher"]
 
     /// Reads the state dict of a `.pth`/`.pyth` zip archive.
     public static func read(contentsOf url: URL) throws(CheckpointError) -> ImportedCheckpoint {

@@ -18,8 +18,11 @@ extension CheckpointKeyMaps {
     ///   temporal keys: inflating a video checkpoint again would overwrite its trained temporal
     ///   attention with spatial weights (TimeSformer issue #68); load those by name instead. Also
     ///   when no embedding width can be found (`cls_token` or `blocks.0.attn.proj.weight`).
+    /// With `copyTemporal` false the temporal attention and its norm are not copied: they keep the
+    /// model's own initialisation and are listed as initialised (SVT's paper setting,
+    /// `reference/SVT-VideoMS-IIC.md` §1.2).
     public static func timmViTInflation(
-        _ tensors: [(String, Tensor)], into depth: Int, numFrames: Int
+        _ tensors: [(String, Tensor)], into depth: Int, numFrames: Int, copyTemporal: Bool = true
     ) throws(CheckpointError) -> KeyMapResult {
         precondition(depth > 0 && numFrames > 0, "timmViTInflation: depth \(depth) and numFrames \(numFrames) must be positive")
         let map = "timm-inflation"
@@ -54,23 +57,33 @@ extension CheckpointKeyMaps {
                 if local.hasPrefix("norm1.") { return (prefix + "temporal_" + local, tensor) }
                 return nil
             }
+            if !copyTemporal {
+                for (name, tensor) in zeros(prefix: prefix, width: width) {
+                    result.tensors.append((name, tensor))
+                    result.created.append(name)
+                }
+                continue
+            }
             if copies.isEmpty {
                 result.notes.append("block \(block): no attn/norm1 weights to copy into the temporal branch")
             }
-            let zeros = [
-                (prefix + "temporal_fc.weight", Tensor(zeros: [width, width])),
-                (prefix + "temporal_fc.bias", Tensor(zeros: [width])),
-            ]
-            for (name, tensor) in copies + zeros {
+            for (name, tensor) in copies + zeros(prefix: prefix, width: width) {
                 result.tensors.append((name, tensor))
                 result.created.append(name)
             }
         }
         // The video head is new (TIME.md §2.1): it keeps its initialisation.
         result.initialised = ["head.*"]
+        if !copyTemporal { result.initialised += ["blocks.*.temporal_attn.*", "blocks.*.temporal_norm1.*"] }
         if let pos = values["pos_embed"] {
             result.notes.append("pos_embed kept at \(pos.shape); resample it if the model's patch grid differs")
         }
         return result
+    }
+
+    /// `temporal_fc` of one block as zeros, so the inflated model starts as the image model.
+    private static func zeros(prefix: String, width: Int) -> [(String, Tensor)] {
+        [(prefix + "temporal_fc.weight", Tensor(zeros: [width, width])),
+         (prefix + "temporal_fc.bias", Tensor(zeros: [width]))]
     }
 }

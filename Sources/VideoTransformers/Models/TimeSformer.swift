@@ -79,7 +79,8 @@ public final class TimeSformer: Module, TokenBackbone {
     private func embedded(_ clip: Tensor) -> (Tensor, TokenLayout) {
         SpaceTimeTokens.embed(
             clip, op: "TimeSformer", patchEmbed: patchEmbed, clsToken: clsToken.value, posEmbed: posEmbed.value,
-            timeEmbed: timeEmbed.value, gridSize: config.gridSize, patchSize: patchSize)
+            timeEmbed: timeEmbed.value, gridSize: config.gridSize, patchSize: patchSize,
+            positionInterpolation: config.positionInterpolation)
     }
 
     /// The final-norm class embedding `[B, C]` of a clip, as `features(clip).cls`, with the last block

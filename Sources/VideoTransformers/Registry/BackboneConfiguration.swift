@@ -64,7 +64,7 @@ extension TransformerConfig: BackboneConfiguration {
     /// `num_frames`, `num_heads`, `patch_size`.
     public static let overrideKeys: [String] = [
         "depth", "drop_path_rate", "embed_dim", "img_size", "mlp_ratio", "num_classes", "num_frames",
-        "num_heads", "patch_size",
+        "num_heads", "patch_size", "pos_interpolation",
     ]
 
     /// Sets one hyper-parameter by its reference name.
@@ -80,6 +80,12 @@ extension TransformerConfig: BackboneConfiguration {
         case "num_classes": numClasses = try v.int(minimum: 0)
         case "mlp_ratio": mlpRatio = try v.real("be positive") { $0 > 0 && $0.isFinite }
         case "drop_path_rate": dropPathRate = try v.real("lie in [0, 1)") { $0 >= 0 && $0 < 1 }
+        case "pos_interpolation":
+            let names = PositionInterpolation.allCases.map(\.rawValue)
+            guard case .string(let name) = value, let rule = PositionInterpolation(rawValue: name) else {
+                throw .invalidValue(key: key, value: value.description, reason: "must be one of \(names.joined(separator: ", "))")
+            }
+            positionInterpolation = rule
         default: throw .unknownKey(key, validKeys: Self.overrideKeys)
         }
     }

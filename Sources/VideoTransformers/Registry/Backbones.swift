@@ -100,6 +100,19 @@ public enum Backbones {
             config: TransformerConfig(embedDim: 192, depth: 12, numHeads: 3, patchSize: 16, numFrames: 8,
                                       imgSize: 112, numClasses: 174, dropPathRate: 0),
             build: xvit),
+        // SVT's TimeSformer-B/16 (`reference/SVT-VideoMS-IIC.md` §1.2): 8-frame time embedding,
+        // 224 crops, drop-path 0.1, nearest resampling of the position and time embeddings for
+        // every view size, no classifier (the feature is the final-norm class token).
+        "svt_vitb_8x224": Variant(
+            family: "timesformer",
+            config: TransformerConfig(numClasses: 0, dropPathRate: 0.1, positionInterpolation: .nearest),
+            build: timesformer),
+        // CPU-sized SVT backbone for development runs (64-pixel globals, 32-pixel locals).
+        "svt_tiny_8x64": Variant(
+            family: "timesformer",
+            config: TransformerConfig(embedDim: 192, depth: 6, numHeads: 3, patchSize: 16, numFrames: 8,
+                                      imgSize: 64, numClasses: 0, dropPathRate: 0.1, positionInterpolation: .nearest),
+            build: timesformer),
         // timm's ImageNet ViT-B/16 (1000 classes, no stochastic depth by default).
         "vit_base_patch16_224": Variant(
             family: "vit",
