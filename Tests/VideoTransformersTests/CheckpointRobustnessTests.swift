@@ -99,7 +99,8 @@ private func parseError(_ data: Data) -> CheckpointError? {
 }
 
 @Test func unsafeOpcodesAndGlobalsAreRefused() {
-    // NEWOBJ (0x81) builds arbitrary objects; state dicts never need it.
+    // NEWOBJ (0x81) builds arbitrary objects; only argparse.Namespace() (the run arguments DINO and
+    // SVT save beside their weights) is read, as an inert record.
     #expect(parseError(archive(pickle: [0x80, 0x02, 0x29, 0x29, 0x81, 0x2E]))
         == .unsupportedOpcode(path: "crafted", opcode: 0x81, offset: 4))
     // STACK_GLOBAL with builtins.eval is refused before anything could call it.

@@ -209,12 +209,17 @@ public final class SVTTrainingObjective: TrainingObjective {
     public func didStep(_ step: Int, of totalSteps: Int) {
         guard !pairs.isEmpty else { return }
         let m = SVTTrainingObjective.teacherMomentum(base: settings.teacherMomentum, iteration: step - 1, of: totalSteps)
+        for (student, teacher) in pairs { SVTTrainingObjective.moveTeacher(teacher, toward: student.value, momentum: m) }
+    }
+
+    /// One teacher update `t ← t·m + (1 − m)·s` in Float32, `m` and `1 − m` each rounded to Float
+    /// as PyTorch's `mul_(m).add_((1 - m) * s)` does.
+    public static func moveTeacher(_ teacher: Parameter, toward student: Tensor, momentum m: Double) {
+        precondition(teacher.shape == student.shape, "moveTeacher: shapes \(teacher.shape) and \(student.shape) differ")
         let keep = Float(m), take = Float(1 - m)
-        for (student, teacher) in pairs {
-            student.value.withUnsafeBufferPointer { s in
-                teacher.update { t in
-                    for i in t.indices { t[i] = t[i] * keep + take * s[i] }
-                }
+        student.withUnsafeBufferPointer { s in
+            teacher.update { t in
+                for i in t.indices { t[i] = t[i] * keep + take * s[i] }
             }
         }
     }

@@ -102,7 +102,7 @@ public struct SVTViews: Sendable, Hashable {
         public var flip: Bool
         /// The jitter, when applied: the operations in order (0 brightness, 1 contrast,
         /// 2 saturation) and each one's blend factor.
-        public var jitter: [(operation: Int, factor: Float)]?
+        public var jitter: [(operation: Int, factor: Double)]?
         /// Whether the view is turned gray.
         public var gray: Bool
 
@@ -138,12 +138,12 @@ public struct SVTViews: Sendable, Hashable {
                 height: height, width: width, scale: isGlobal ? globalScale : localScale,
                 lastDraw: style == .reference, using: &generator)
             let flip = generator.nextUniformDouble() < 0.5
-            var jitter: [(operation: Int, factor: Float)]?
+            var jitter: [(operation: Int, factor: Double)]?
             if generator.nextUniformDouble() < 0.8 {
                 let strengths: [Double] = [0.4, 0.4, 0.2]
                 jitter = generator.permutation(3).map { op in
                     let s = strengths[op]
-                    return (op, Float(1 + (-s + 2 * s * generator.nextUniformDouble())))
+                    return (op, 1 + (-s + 2 * s * generator.nextUniformDouble()))
                 }
             }
             let gray = generator.nextUniformDouble() < 0.2
@@ -182,9 +182,11 @@ public struct SVTViews: Sendable, Hashable {
                 // The released code's weights are written for BGR frames but applied to RGB ones.
                 return reference ? 0.299 * c2 + 0.587 * c1 + 0.114 * c0 : 0.299 * c0 + 0.587 * c1 + 0.114 * c2
             }
-            func blend(_ f: Int, _ alpha: Float, toward other: (Int) -> Float) {
+            func blend(_ f: Int, _ factor: Double, toward other: (Int) -> Float) {
+                // Both weights rounded from Double, as PyTorch scales a Float tensor by a Python float.
+                let alpha = Float(factor), beta = Float(1 - factor)
                 for p in 0..<plane {
-                    let o = other(p) * (1 - alpha)
+                    let o = other(p) * beta
                     for ch in 0..<3 {
                         let i = (f * 3 + ch) * plane + p
                         let v = x[i] * alpha + o

@@ -108,6 +108,13 @@ struct PickleMachine {
                 let arguments = try pop()
                 let callable = try pop()
                 stack.append(try reduce(callable, arguments))
+            case 0x81:  // NEWOBJ: only a record class with no constructor arguments
+                let arguments = try pop()
+                let cls = try pop()
+                guard case .global(.argparseNamespace) = cls, case let .tuple(args) = arguments, args.isEmpty else {
+                    throw .unsupportedOpcode(path: path, opcode: opcode, offset: opcodeOffset)
+                }
+                stack.append(.dict(PickleDict()))
             case 0x62:  // BUILD
                 let state = try pop()
                 try build(try top(), state: state)
@@ -157,6 +164,8 @@ struct PickleMachine {
             return .tuple(try integers(args[0]).map { PickleValue.int($0) })
         case .storageType:
             throw fail("\(function.module).\(function.name) can only appear in a persistent id")
+        case .argparseNamespace:
+            throw fail("argparse.Namespace is only accepted through NEWOBJ")
         }
     }
 

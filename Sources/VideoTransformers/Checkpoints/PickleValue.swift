@@ -85,9 +85,13 @@ enum AllowedGlobal: Equatable {
     case rebuildParameter
     case torchSize
     case storageType(StorageDType)
+    /// `argparse.Namespace`, the run arguments DINO and SVT save beside the weights: a plain
+    /// attribute record, read as an (ignored) dict; no code runs.
+    case argparseNamespace
 
     init?(module: String, name: String) {
         switch (module, name) {
+        case ("argparse", "Namespace"): self = .argparseNamespace
         case ("collections", "OrderedDict"): self = .orderedDict
         case ("torch._utils", "_rebuild_tensor_v2"): self = .rebuildTensorV2
         case ("torch._utils", "_rebuild_parameter"): self = .rebuildParameter
@@ -102,6 +106,7 @@ enum AllowedGlobal: Equatable {
     var module: String {
         switch self {
         case .orderedDict: return "collections"
+        case .argparseNamespace: return "argparse"
         case .rebuildTensorV2, .rebuildParameter: return "torch._utils"
         case .torchSize, .storageType: return "torch"
         }
@@ -110,6 +115,7 @@ enum AllowedGlobal: Equatable {
     var name: String {
         switch self {
         case .orderedDict: return "OrderedDict"
+        case .argparseNamespace: return "Namespace"
         case .rebuildTensorV2: return "_rebuild_tensor_v2"
         case .rebuildParameter: return "_rebuild_parameter"
         case .torchSize: return "Size"
