@@ -98,6 +98,12 @@ let package = Package(
         ),
 
         .executableTarget(
+            name: "SVTBenchmarks",
+            dependencies: ["Training", "TensorCore"],
+            path: "Benchmarks/SVTBenchmarks"
+        ),
+
+        .executableTarget(
             name: "LoaderBenchmarks",
             dependencies: ["VideoIO", "TensorCore"],
             path: "Benchmarks/LoaderBenchmarks"
