@@ -101,4 +101,27 @@ import VideoTransformers
         #expect(model.stateDict().first { $0.0 == "blocks.0.attn.qkv.weight" }!.1.scalars
                 == Self.expected["blocks.0.attn.qkv.weight"]!.scalars)
     }
+
+    @Test func ourTeacherExportsToTheReleasedLayoutAndLoadsBack() throws {
+        let folder = TinyRun.folder("svt-export")
+        let trainer = try Trainer(recipe: SVTObjectiveTests.recipe(output: folder))
+        try trainer.run(stopAfter: 2)
+        let weights = try #require(trainer.lastCheckpoint) + "/model.safetensors"
+        let saved = try SafeTensors.read(contentsOf: URL(fileURLWithPath: weights)).floatTensors()
+        let teacher = saved.filter { $0.0.hasPrefix("teacher.") }.map { (String($0.0.dropFirst(8)), $0.1) }
+        let exported = try KeyMaps.apply("svt-export", to: teacher, context: KeyMapContext(config: trainer.setup.config))
+        // The released file's key names, exactly (its sizes differ: it is written at other widths).
+        let released = try Checkpoint.load(contentsOf: URL(fileURLWithPath: Self.fixture("released_flat.pth"))).names
+        #expect(Set(exported.names) == Set(released))
+        let file = folder + "/teacher_release_layout.safetensors"
+        try SafeTensors.write(exported.tensors, to: URL(fileURLWithPath: file))
+        // Loaded back with the `svt` map, the student of a new run starts from that teacher.
+        var recipe = try SVTObjectiveTests.recipe(output: TinyRun.folder("svt-reload"))
+        recipe.model.weights = file
+        recipe.model.keyMap = "svt"
+        let setup = try TrainingSetup(recipe: recipe)
+        #expect(setup.weightReport?.isAcceptable == true)
+        let reloaded = Dictionary(uniqueKeysWithValues: setup.model.stateDict().map { ($0.0, $0.1.scalars) })
+        for (key, tensor) in teacher { #expect(reloaded[key] == tensor.scalars, "\(key)") }
+    }
 }

@@ -17,7 +17,8 @@ public struct KeyMapContext: Sendable {
 /// Built in: `auto` (facebookresearch's `model.` prefix when every key has it, otherwise the TIME
 /// release layout), `facebook`, `time`, and the ImageNet ViT initialisations TIME uses:
 /// `timm-inflation` (a divided space-time TimeSformer), `timm-motionformer` and `timm-xvit`; SVT's
-/// `svt` (backbone and DINO head), `svt-backbone` (backbone only), `dino-inflation` (DINO's image
+/// `svt` (backbone and DINO head), `svt-backbone` (backbone only), `svt-export` (to the released
+/// layout), `dino-inflation` (DINO's image
 /// ViT with temporal attention copied from spatial, as SVT's code) and
 /// `dino-inflation-random-temporal` (temporal attention left at its initialisation, as SVT's
 /// paper). A method that brings its own checkpoint layout registers one
@@ -69,6 +70,7 @@ public enum KeyMaps {
         },
         "svt": { tensors, _ in CheckpointKeyMaps.svt(tensors, keepHead: true) },
         "svt-backbone": { tensors, _ in CheckpointKeyMaps.svt(tensors, keepHead: false) },
+        "svt-export": { tensors, _ in CheckpointKeyMaps.svtExport(tensors) },
         "dino-inflation": { tensors, context in try dino(tensors, context, copyTemporal: true) },
         "dino-inflation-random-temporal": { tensors, context in try dino(tensors, context, copyTemporal: false) },
         "timm-motionformer": { tensors, _ in try CheckpointKeyMaps.timmViTToMotionformer(tensors) },

@@ -30,6 +30,19 @@ extension CheckpointKeyMaps {
         return result
     }
 
+    /// The reverse of ``svt(_:keepHead:)``: plain backbone keys get `backbone.`, the DINO head's
+    /// keep `head.`, so a teacher written by VideoSSL (`videossl convert --prefix teacher.
+    /// --key-map svt-export`) has the layout of the released `kinetics400_vitb_ssl.pth`.
+    public static func svtExport(_ tensors: [(String, Tensor)]) -> KeyMapResult {
+        var result = KeyMapResult()
+        for (name, tensor) in tensors {
+            let key = isDINOHeadKey(name) || name.hasPrefix("backbone.") ? name : "backbone." + name
+            if key != name { result.renamed.append(.init(from: name, to: key)) }
+            result.tensors.append((key, tensor))
+        }
+        return result
+    }
+
     /// An image ViT from DINO (`dino_vitbase16_pretrain.pth`, a DINO training checkpoint's
     /// `teacher`/`student` with `module.`/`backbone.` prefixes, or timm's `vit_base_patch16_224.dino`)
     /// inflated into a divided space-time TimeSformer, SVT's initialisation (§1.2): prefixes removed,
