@@ -28,6 +28,8 @@ bench: deps
 	$(SWIFT) build -c release --product FlowBenchmarks
 	.build/release/TensorCoreBenchmarks
 	.build/release/FlowBenchmarks --no-opencv
+	$(SWIFT) build -c release --product ProbeBenchmarks
+	.build/release/ProbeBenchmarks --repeats 3 --no-python
 	$(SWIFT) build -c release --product videossl
 	.build/release/videossl bench --model timesformer_tiny_8x112 --time
 

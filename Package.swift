@@ -104,6 +104,12 @@ let package = Package(
         ),
 
         .executableTarget(
+            name: "ProbeBenchmarks",
+            dependencies: ["Training", "TensorCore"],
+            path: "Benchmarks/ProbeBenchmarks"
+        ),
+
+        .executableTarget(
             name: "LoaderBenchmarks",
             dependencies: ["VideoIO", "TensorCore"],
             path: "Benchmarks/LoaderBenchmarks"

@@ -10,14 +10,20 @@ struct ExtractFeaturesCommand: ParsableCommand {
         abstract: "Write the class embedding of every video of a `path label` list to safetensors.",
         discussion: """
             By default one clip of segment middles, centre crop; with more views (--clips, --crops) the \
-            embeddings are averaged. Writes `features` [N, C] (Float32), `labels` [N] and `indices` [N] \
-            (int64; the line of each video in the list, 0-based); unreadable videos are left out.
+            embeddings are averaged, or with --per-view kept one row per view (views of a video next to \
+            each other, clip-major). Writes `features` [N, C] (Float32), `labels` [N] and `indices` [N] \
+            (int64; the line of each video in the list, 0-based, repeated for its views) and, in the \
+            metadata, `paths` (a JSON array: each row's video); unreadable videos are left out. \
+            `videossl knn` and `videossl linear-probe` read these files.
             """)
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var weightsOptions: WeightsOptions
     @OptionGroup var data: EvalDataOptions
     @OptionGroup var views: ViewOptions
+
+    @Flag(help: "Keep every view's embedding as a row of its own instead of averaging a video's views.")
+    var perView = false
 
     @Option(help: "FEATURES.safetensors")
     var output: String
@@ -26,16 +32,18 @@ struct ExtractFeaturesCommand: ParsableCommand {
         let (model, modelConfig) = try weightsOptions.loadModel(modelOptions)
         let dataset = try data.dataset()
         let configuration = try views.configuration(model: modelConfig, defaultCrops: 1, aggregation: .mean)
-        let result = try Evaluator(configuration).outputs(of: model, on: dataset, kind: .classEmbedding)
-        let n = result.labels.count
-        try SafeTensors.write(
-            arrays: [
-                ("features", .float32(result.values)),
-                ("labels", .int64(result.labels, shape: [n])),
-                ("indices", .int64(result.videoIndices, shape: [n])),
-            ],
-            metadata: ["model": try modelOptions.name(), "list": data.list ?? "", "views": "\(configuration.viewsPerVideo)"],
-            to: URL(fileURLWithPath: output))
-        print("wrote features \(result.values.shape) and labels [\(n)] to \(output)\(result.skipped > 0 ? " (\(result.skipped) unreadable videos left out)" : "")")
+        let evaluator = Evaluator(configuration)
+        let result = perView
+            ? try evaluator.viewOutputs(of: model, on: dataset, kind: .classEmbedding)
+            : try evaluator.outputs(of: model, on: dataset, kind: .classEmbedding)
+        let set = try FeatureSet(
+            features: result.values, labels: result.labels, indices: result.videoIndices,
+            paths: result.videoIndices.map { dataset.items[$0].path },
+            metadata: ["model": try modelOptions.name(), "list": data.list ?? "", "views": "\(configuration.viewsPerVideo)",
+                       "per_view": perView ? "true" : "false"],
+            source: output)
+        try set.write(to: output)
+        print("wrote features \(result.values.shape) and labels [\(set.count)] of \(set.videos.count) videos to \(output)"
+            + (result.skipped > 0 ? " (\(result.skipped) unreadable videos left out)" : ""))
     }
 }

@@ -102,5 +102,38 @@ final class EvalCommandTests {
         let labels = try file.integers(named: "labels")
         #expect(labels.shape == [8] && labels.values == Array(0..<8))
         #expect(file.entry(named: "labels")?.dtype == .int64)
+        let paths = try JSONSerialization.jsonObject(with: Data(try #require(file.metadata["paths"]).utf8)) as? [String]
+        #expect(paths?.count == 8 && paths?.first?.hasSuffix(".mp4") == true, "\(paths ?? [])")
+        #expect(file.metadata["per_view"] == "false")
+    }
+
+    @Test func extractFeaturesPerViewKeepsEachCropAsARow() throws {
+        let out = folder.appendingPathComponent("views.safetensors").path
+        let result = try run(["extract-features"] + model + [
+            "--list", folder.path + "/val.txt", "--root", folder.path, "--crops", "3", "--decode-size", "48x32", "--per-view",
+            "--output", out])
+        #expect(result.status == 0, "\(result.output)")
+        let file = try SafeTensors.read(contentsOf: URL(fileURLWithPath: out))
+        #expect(try file.tensor(named: "features").shape == [24, 192])
+        #expect(try file.integers(named: "indices").values == (0..<8).flatMap { [$0, $0, $0] })
+        #expect(try file.integers(named: "labels").values == (0..<8).flatMap { [$0, $0, $0] })
+        let paths = try JSONSerialization.jsonObject(with: Data(try #require(file.metadata["paths"]).utf8)) as? [String]
+        #expect(paths?.count == 24 && paths?[0] == paths?[2] && paths?[2] != paths?[3])
+        #expect(file.metadata["per_view"] == "true" && file.metadata["views"] == "3")
+
+        // The views of a video differ (three crops) and their mean is the averaged default.
+        let mean = folder.appendingPathComponent("mean.safetensors").path
+        #expect(try run(["extract-features"] + model + [
+            "--list", folder.path + "/val.txt", "--root", folder.path, "--crops", "3", "--decode-size", "48x32",
+            "--output", mean]).status == 0)
+        let views = try file.tensor(named: "features").scalars
+        let averaged = try SafeTensors.read(contentsOf: URL(fileURLWithPath: mean)).tensor(named: "features").scalars
+        #expect(views[0..<192] != views[192..<384])
+        let worst = (0..<(8 * 192)).map { i -> Float in
+            let (v, j) = (i / 192, i % 192)
+            let m = (views[(3 * v) * 192 + j] + views[(3 * v + 1) * 192 + j] + views[(3 * v + 2) * 192 + j]) / 3
+            return Swift.abs(m - averaged[i])
+        }.max()!
+        #expect(worst < 1e-4)
     }
 }

@@ -22,6 +22,13 @@ public enum Init {
         parameter.value = Tensor(repeating: value, shape: parameter.shape)
     }
 
+    /// Normal values with the given mean and standard deviation (`nn.init.normal_`).
+    public static func normal(
+        _ parameter: Parameter, mean: Float = 0, std: Float = 1, using generator: inout RandomGenerator
+    ) {
+        parameter.value = Tensor.normal(parameter.shape, mean: mean, std: std, using: &generator)
+    }
+
     /// Normal values redrawn until they fall in the absolute interval `[a, b]`, as timm's
     /// `trunc_normal_(std=0.02)` (whose bounds ±2 are absolute, so with a small `std` they
     /// practically never bind).

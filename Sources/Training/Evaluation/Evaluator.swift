@@ -32,13 +32,14 @@ public struct Evaluator: Sendable {
         case classEmbedding
     }
 
-    /// Per-video outputs of ``outputs(of:on:kind:shuffledFrames:)``.
+    /// Per-video outputs of ``outputs(of:on:kind:shuffledFrames:)``, or per-view outputs of
+    /// ``viewOutputs(of:on:kind:)``.
     public struct VideoOutputs: Sendable {
-        /// One combined row per evaluated video, `[N, D]`.
+        /// One combined row per evaluated video (or one row per view), `[N, D]`.
         public var values: Tensor
         /// The label of each row's video.
         public var labels: [Int]
-        /// Each row's index into the dataset's items.
+        /// Each row's index into the dataset's items (repeated for the views of one video).
         public var videoIndices: [Int]
         /// Videos of the dataset left out because they could not be read.
         public var skipped: Int
@@ -53,11 +54,57 @@ public struct Evaluator: Sendable {
     public func outputs(
         of model: any VideoBackbone, on dataset: VideoDataset, kind: ViewOutput = .logits, shuffledFrames: Bool = false
     ) throws -> VideoOutputs {
+        var accumulator: ViewAccumulator? = nil
+        try forEachView(of: model, on: dataset, kind: kind, shuffledFrames: shuffledFrames) { out, videos, _ in
+            if accumulator == nil { accumulator = ViewAccumulator(videoCount: dataset.count, width: out.shape[1]) }
+            accumulator!.add(out, videos: videos)
+        }
+        guard let accumulator, !accumulator.videos.isEmpty else { throw EvaluationError.nothingEvaluated(count: dataset.count) }
+        let (values, videos) = accumulator.result(configuration.aggregation)
+        return VideoOutputs(values: values, labels: videos.map { dataset.items[$0].label }, videoIndices: videos,
+                            skipped: dataset.count - videos.count)
+    }
+
+    /// Every view's output of every readable video, not combined: one row per view, the views of
+    /// a video next to each other in view order (clip-major, then crop) and videos in dataset
+    /// order. ``VideoOutputs/videoIndices`` repeats each video's index once per view.
+    ///
+    /// - Throws: as ``outputs(of:on:kind:shuffledFrames:)``.
+    public func viewOutputs(
+        of model: any VideoBackbone, on dataset: VideoDataset, kind: ViewOutput = .classEmbedding
+    ) throws -> VideoOutputs {
+        var rows: [(video: Int, view: Int, values: [Float])] = []
+        var width = 0
+        try forEachView(of: model, on: dataset, kind: kind, shuffledFrames: false) { out, videos, view in
+            width = out.shape[1]
+            out.withUnsafeBufferPointer { v in
+                for (i, video) in videos.enumerated() {
+                    rows.append((video, view, Array(v[(i * width)..<((i + 1) * width)])))
+                }
+            }
+        }
+        guard !rows.isEmpty else { throw EvaluationError.nothingEvaluated(count: dataset.count) }
+        rows.sort { ($0.video, $0.view) < ($1.video, $1.view) }
+        let values = Tensor(shape: [rows.count, width]) { out in
+            for (i, row) in rows.enumerated() {
+                for j in 0..<width { out[i * width + j] = row.values[j] }
+            }
+        }
+        let videos = rows.map(\.video)
+        return VideoOutputs(values: values, labels: videos.map { dataset.items[$0].label }, videoIndices: videos,
+                            skipped: dataset.count - Set(videos).count)
+    }
+
+    /// Runs the model over every view and hands each chunk of outputs `[B, D]` to `body` with the
+    /// chunk's videos and its view (`clip × crops + crop`).
+    private func forEachView(
+        of model: any VideoBackbone, on dataset: VideoDataset, kind: ViewOutput, shuffledFrames: Bool,
+        _ body: (Tensor, [Int], Int) -> Void
+    ) throws {
         let c = configuration
         let wasTraining = model.isTraining
         model.eval()
         defer { model.setTraining(wasTraining) }
-        var accumulator: ViewAccumulator? = nil
         for pass in 0..<c.clips {
             let loader = DataLoader(dataset: dataset, configuration: DataLoaderConfiguration(
                 batchSize: c.batchSize, frameSize: c.frameSize ?? FrameSize(width: c.cropSize, height: c.cropSize),
@@ -85,18 +132,12 @@ public struct Evaluator: Sendable {
                             let end = min(start + c.maxClipsPerForward, rows.count)
                             let chunk = start == 0 && end == rows.count ? view : view.slice(axis: 0, range: start..<end)
                             let cls = model.classEmbedding(chunk)
-                            let out = kind == .logits ? model.head(cls) : cls
-                            if accumulator == nil { accumulator = ViewAccumulator(videoCount: dataset.count, width: out.shape[1]) }
-                            accumulator!.add(out, videos: Array(videos[start..<end]))
+                            body(kind == .logits ? model.head(cls) : cls, Array(videos[start..<end]), pass * c.crops + crop)
                         }
                     }
                 }
             }
         }
-        guard let accumulator, !accumulator.videos.isEmpty else { throw EvaluationError.nothingEvaluated(count: dataset.count) }
-        let (values, videos) = accumulator.result(c.aggregation)
-        return VideoOutputs(values: values, labels: videos.map { dataset.items[$0].label }, videoIndices: videos,
-                            skipped: dataset.count - videos.count)
     }
 
     /// The report of one evaluation, with per-subset reports when `subsets` is given.
