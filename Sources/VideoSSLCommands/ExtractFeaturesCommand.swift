@@ -14,7 +14,9 @@ struct ExtractFeaturesCommand: ParsableCommand {
             each other, clip-major). Writes `features` [N, C] (Float32), `labels` [N] and `indices` [N] \
             (int64; the line of each video in the list, 0-based, repeated for its views) and, in the \
             metadata, `paths` (a JSON array: each row's video); unreadable videos are left out. \
-            `videossl knn` and `videossl linear-probe` read these files.
+            `videossl knn` and `videossl linear-probe` read these files. With --slow-fast each video's \
+            feature is SVT's slow-fast embedding: the mean of the class embeddings of a slow clip \
+            (--frames × --size) and a fast clip (--fast-frames × --fast-size) through the same network.
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -25,22 +27,41 @@ struct ExtractFeaturesCommand: ParsableCommand {
     @Flag(help: "Keep every view's embedding as a row of its own instead of averaging a video's views.")
     var perView = false
 
+    @Flag(help: "SVT's slow-fast inference: average a slow clip's and a fast clip's class embeddings.")
+    var slowFast = false
+
+    @Option(help: "Frames of the fast clip (with --slow-fast).")
+    var fastFrames = 64
+
+    @Option(help: "Crop side of the fast clip (with --slow-fast).")
+    var fastSize = 96
+
     @Option(help: "FEATURES.safetensors")
     var output: String
+
+    func validate() throws {
+        if slowFast && perView { throw ValidationError("--slow-fast averages two clips per video; it cannot keep --per-view rows") }
+        if slowFast && (fastFrames < 1 || fastSize < 1) {
+            throw ValidationError("--fast-frames and --fast-size must be positive")
+        }
+    }
 
     func run() throws {
         let (model, modelConfig) = try weightsOptions.loadModel(modelOptions)
         let dataset = try data.dataset()
         let configuration = try views.configuration(model: modelConfig, defaultCrops: 1, aggregation: .mean)
         let evaluator = Evaluator(configuration)
-        let result = perView
+        let result = slowFast
+            ? try SlowFastFeatures(configuration, fastFrames: fastFrames, fastCrop: fastSize).outputs(of: model, on: dataset)
+            : perView
             ? try evaluator.viewOutputs(of: model, on: dataset, kind: .classEmbedding)
             : try evaluator.outputs(of: model, on: dataset, kind: .classEmbedding)
         let set = try FeatureSet(
             features: result.values, labels: result.labels, indices: result.videoIndices,
             paths: result.videoIndices.map { dataset.items[$0].path },
             metadata: ["model": try modelOptions.name(), "list": data.list ?? "", "views": "\(configuration.viewsPerVideo)",
-                       "per_view": perView ? "true" : "false"],
+                       "per_view": perView ? "true" : "false",
+                       "slow_fast": slowFast ? "\(configuration.frames)x\(configuration.cropSize)+\(fastFrames)x\(fastSize)" : "false"],
             source: output)
         try set.write(to: output)
         print("wrote features \(result.values.shape) and labels [\(set.count)] of \(set.videos.count) videos to \(output)"

@@ -125,3 +125,26 @@ import VideoTransformers
         for (key, tensor) in teacher { #expect(reloaded[key] == tensor.scalars, "\(key)") }
     }
 }
+
+/// SVT's slow-fast inference: the mean of a slow and a fast clip's class embeddings.
+@Suite struct SlowFastFeaturesTests {
+    @Test func eachVideosFeatureIsTheMeanOfItsSlowAndFastEmbeddings() throws {
+        var generator = RandomGenerator(seed: 4)
+        let model = try Backbones.create("svt_tiny_8x64", overrides: [
+            "embed_dim": .int(16), "depth": .int(1), "num_heads": .int(2), "patch_size": .int(8), "img_size": .int(32),
+            "num_frames": .int(4)], using: &generator)
+        let dataset = try VideoDataset.pathLabelList(at: TinyRun.data + "/val.txt", root: TinyRun.data)
+        let slow = EvaluationConfiguration(frames: 4, cropSize: 32, frameSize: FrameSize(width: 32, height: 32),
+                                           crops: 1, aggregation: .mean)
+        let pair = SlowFastFeatures(slow, fastFrames: 8, fastCrop: 16)
+        #expect(pair.fast.frames == 8 && pair.fast.cropSize == 16 && pair.slow.cropSize == 32)
+        let both = try pair.outputs(of: model, on: dataset)
+        let s = try Evaluator(pair.slow).outputs(of: model, on: dataset, kind: .classEmbedding)
+        let f = try Evaluator(pair.fast).outputs(of: model, on: dataset, kind: .classEmbedding)
+        #expect(both.videoIndices == s.videoIndices && both.labels == s.labels && both.values.shape == [dataset.count, 16])
+        let expected = (s.values + f.values) * 0.5
+        #expect(maxAbsDifference(both.values, expected) < 1e-6)
+        // The two clips see different embeddings (time 4→8 frames, grid 4×4→2×2): the rows differ.
+        #expect(maxAbsDifference(s.values, f.values) > 1e-3)
+    }
+}
