@@ -8,7 +8,7 @@ manifest.json giving each file's expected outcome when opened and fully decoded 
 The Swift test also derives truncations at many offsets and bit flips from every "frames" file;
 each must end in a typed error or decoded frames, never a signal.
 
-Cases: H.264 with B-frames (mp4), VP8 and VP9 (WebM), variable frame rate (Matroska), a rotation
+Cases: H.264 with B-frames (mp4, and in an MPEG transport stream), VP8 and VP9 (WebM), variable frame rate (Matroska), a rotation
 tag (mp4), one frame, a 2x2 video, a Matroska file named .mp4 (wrong extension), zero bytes, an
 audio-only WAV, a Y4M header claiming 65536x65536 with a few bytes of data, an HLS playlist and a
 concat list naming a real file, and text named .mkv.
@@ -74,6 +74,10 @@ def main():
         write("one_frame.mp4", "libx264", 1, options={"crf": "28"}),
         write("tiny_2x2.mkv", "ffv1", 3, w=2, h=2, pix_fmt="yuv444p"),
     ]
+    # An MPEG transport stream (no container index) and the same cut at TS-packet boundaries: the
+    # demuxer sees no damage, so the reader must find the frames that no longer decode itself.
+    cases.append(write("bframes.ts", "libx264", 8, options={"bf": "2", "crf": "28", "preset": "veryfast"},
+                       container="mpegts"))
     # A Matroska file under an .mp4 name: opened by content.
     mkv = write("wrong_extension.mkv", "libx264", 3, options={"crf": "28"})
     os.replace(os.path.join(OUT, "wrong_extension.mkv"), os.path.join(OUT, "matroska_named.mp4"))

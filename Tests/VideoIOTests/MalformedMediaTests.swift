@@ -95,4 +95,25 @@ import VideoIO
         }
         #expect(variants >= 8 * 40)
     }
+
+    @Test func aTransportStreamCutAtAnyPacketCountsOnlyTheFramesThatDecode() throws {
+        // MPEG-TS has no index and 188-byte packets: a cut between packets looks like a complete
+        // file to the demuxer, so the last frame's data may be missing without any sign of damage.
+        let bytes = try Data(contentsOf: Self.folder.appendingPathComponent("bframes.ts"))
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("ts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        var opened = 0, shortened = 0
+        for cut in stride(from: 188, to: bytes.count, by: 188) {
+            let path = scratch.appendingPathComponent("cut-\(cut).ts").path
+            try bytes.prefix(cut).write(to: URL(fileURLWithPath: path))
+            let result = Self.decode(path)
+            guard result.open == nil else { continue }
+            opened += 1
+            // Every frame the reader counts decodes, at full size and resized.
+            #expect(result.errors.isEmpty, "cut at \(cut): \(result.errors)")
+            if result.frames < 8 { shortened += 1 }
+        }
+        #expect(opened >= 10 && shortened >= 5, "\(opened) cuts opened, \(shortened) with fewer frames")
+    }
 }

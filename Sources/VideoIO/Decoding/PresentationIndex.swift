@@ -102,4 +102,15 @@ struct PresentationIndex {
         let i = presentationOfDecode[position]
         return i >= 0 ? i : nil
     }
+
+    /// Keeps the first `count` frames in presentation order (the packets stay, since kept frames
+    /// may reference them).
+    mutating func keepFirst(_ count: Int) {
+        guard count < pts.count else { return }
+        for removed in pts[count...] { indexOfPTS[removed] = nil }
+        for position in decodeOrder[count...] { presentationOfDecode[position] = -1 }
+        pts.removeSubrange(count...)
+        decodeOrder.removeSubrange(count...)
+        durations.removeSubrange(count...)
+    }
 }

@@ -20,7 +20,7 @@ public final class VideoReader {
     /// The path the reader was opened with.
     public let path: String
     /// Frame count, rate, duration, size and rotation.
-    public let metadata: VideoMetadata
+    public private(set) var metadata: VideoMetadata
     /// How many times the reader has repositioned the demuxer (a measure of access cost).
     public internal(set) var seekCount = 0
     /// How many frames the decoder has produced so far, requested or not.
@@ -37,7 +37,7 @@ public final class VideoReader {
     let decoder: OwnedCodecContext
     let streamIndex: Int32
     let timeBase: Double
-    let index: PresentationIndex
+    private(set) var index: PresentationIndex
     let packet = OwnedPacket()
     let frame = OwnedFrame()
     let converter = ScaleConverter()
@@ -121,6 +121,42 @@ public final class VideoReader {
         timeBase = tb.den != 0 ? Double(tb.num) / Double(tb.den) : 0
         metadata = VideoReader.describe(
             stream: stream, parameters: parameters, index: index, timeBase: timeBase, codecName: codecName)
+        if VideoReader.lacksContainerIndex(format) {
+            try trimUndecodableTail()
+            metadata = VideoReader.describe(
+                stream: stream, parameters: parameters, index: index, timeBase: timeBase, codecName: codecName)
+        }
+    }
+
+    /// Whether the container has no index of its own (MPEG transport and program streams, raw
+    /// elementary streams): a file cut at a packet boundary looks complete to the demuxer, and its
+    /// last packet may not decode.
+    private static func lacksContainerIndex(_ format: UnsafeMutablePointer<AVFormatContext>) -> Bool {
+        guard let name = format.pointee.iformat?.pointee.name else { return false }
+        let names = String(cString: name).split(separator: ",").map(String.init)
+        return names.contains { ["mpegts", "mpeg", "mpegvideo", "h264", "hevc", "m4v", "h263", "vc1"].contains($0) }
+    }
+
+    /// Decodes the last group of pictures once at open and drops trailing frames that do not
+    /// decode, so that ``frameCount`` counts only frames ``frames(at:)`` can return (a truncated
+    /// transport stream otherwise reports a last frame whose data is missing). Costs one GOP of
+    /// decoding, for containers without an index only.
+    private func trimUndecodableTail() throws {
+        guard index.count > 0, let lastKey = index.keyframes.last else { return }
+        let tail = (0..<index.count).filter { index.decodeOrder[$0] >= lastKey }
+        defer {
+            positioned = false
+            drained = false
+        }
+        do {
+            _ = try frames(at: tail)
+        } catch VideoIOError.decodeFailed(_, let failed, _) {
+            // Frames before the first one that fails keep their place; the rest of the tail goes.
+            index.keepFirst(failed)
+        }
+        if index.count == 0 {
+            throw VideoIOError.notAVideo(path: path, reason: "no frame of its video stream decodes (the file may be truncated)")
+        }
     }
 
     private static func describe(
