@@ -28,7 +28,8 @@ seeds="$root/Fuzz/corpus"
 mkdir -p "$seeds"/{safetensors,checkpoint,recipe,lists}
 cp Tests/TensorCoreTests/Fixtures/*.safetensors Tests/TrainingTests/Fixtures/pretrained/*.safetensors "$seeds/safetensors/"
 cp Tests/VideoTransformersTests/Fixtures/checkpoints/* Tests/TrainingTests/Fixtures/pretrained/*.pth \
-   Tests/TrainingTests/Fixtures/pretrained/*.pyth "$seeds/checkpoint/" 2>/dev/null || true
+   Tests/TrainingTests/Fixtures/pretrained/*.pyth Tests/TrainingTests/Fixtures/svt_checkpoints/*.pth \
+   "$seeds/checkpoint/" 2>/dev/null || true
 find configs -name '*.yaml' -exec cp {} "$seeds/recipe/" \;
 printf 'videos/a b.mp4 3\nvideos/c.mp4 0\r\n\n' > "$seeds/lists/pathlabel.txt"
 printf 'frames/v1 16 2\nframes/v2 8 0\n' > "$seeds/lists/frames.txt"
