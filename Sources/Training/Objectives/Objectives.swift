@@ -1,5 +1,6 @@
 import Foundation
 import TensorCore
+import VideoTransformers
 
 /// The registry of training objectives, mirroring ``Backbones``: a recipe's `objective.kind` names
 /// one, and the rest of its `objective` section is read by that objective's settings type.
@@ -24,6 +25,9 @@ public enum Objectives {
         /// `model.overrides.num_classes`, the backbone is built with `num_classes: 0` (its feature
         /// is the class embedding) — self-supervised methods without labels.
         public let usesClassifier: Bool
+        /// Backbone overrides the objective needs unless the recipe sets them (VideoMAE's
+        /// pre-training encoder: `use_mean_pooling: false`).
+        public let backboneDefaults: [String: ConfigValue]
         let readSettings: @Sendable (inout SectionReader) throws(RecipeError) -> ConfigTree
         let defaults: ConfigTree
         let make: @Sendable (ConfigTree, ObjectiveContext, inout RandomGenerator) throws -> any TrainingObjective
@@ -31,11 +35,13 @@ public enum Objectives {
         /// Creates a registration whose section keys are the fields of `S` (beside `kind`).
         public init<S: RecipeSection>(
             kind: String, summary: String, settings: S.Type, usesClassifier: Bool = true,
+            backboneDefaults: [String: ConfigValue] = [:],
             make: @escaping @Sendable (S, ObjectiveContext, inout RandomGenerator) throws -> any TrainingObjective
         ) {
             self.kind = kind
             self.summary = summary
             self.usesClassifier = usesClassifier
+            self.backboneDefaults = backboneDefaults
             readSettings = { reader throws(RecipeError) in .map(try S.read(from: &reader).pairs) }
             defaults = .map(S().pairs)
             self.make = { tree, context, generator in
@@ -49,6 +55,7 @@ public enum Objectives {
         SupervisedObjective.registration.kind: SupervisedObjective.registration,
         TIMETrainingObjective.registration.kind: TIMETrainingObjective.registration,
         SVTTrainingObjective.registration.kind: SVTTrainingObjective.registration,
+        VideoMAETrainingObjective.registration.kind: VideoMAETrainingObjective.registration,
     ]
 
     /// The registered kinds, sorted.

@@ -152,11 +152,13 @@ public struct ObjectiveContext {
     public let epochs: Int
     /// The recipe's `data` section (normalisation, crop sizes) for objectives that make views.
     public let data: Recipe.DataSection
+    /// The run folder, for objectives that write files there (reconstruction images); nil outside a run.
+    public let outputDirectory: String?
 
     /// Creates a context.
     public init(backbone: any VideoBackbone, backboneName: String, classCount: Int, frames: Int, crop: Int,
                 backboneOverrides: [String: ConfigValue] = [:], epochs: Int = 1,
-                data: Recipe.DataSection = Recipe.DataSection()) {
+                data: Recipe.DataSection = Recipe.DataSection(), outputDirectory: String? = nil) {
         self.backbone = backbone
         self.backboneName = backboneName
         self.classCount = classCount
@@ -165,6 +167,7 @@ public struct ObjectiveContext {
         self.backboneOverrides = backboneOverrides
         self.epochs = epochs
         self.data = data
+        self.outputDirectory = outputDirectory
     }
 
     /// Another backbone of the same variant and overrides, initialised from `generator`.

@@ -53,9 +53,12 @@ public final class TrainingSetup {
             dataset = try dataset.withClassNames(from: recipe.dataPath(file))
         }
         var resolved = recipe
+        let registration = Objectives.registration(recipe.objective.kind)
         if resolved.model.overrides["num_classes"] == nil {
-            let usesClassifier = Objectives.registration(recipe.objective.kind)?.usesClassifier ?? true
-            resolved.model.overrides["num_classes"] = .int(usesClassifier ? dataset.classCount : 0)
+            resolved.model.overrides["num_classes"] = .int(registration?.usesClassifier ?? true ? dataset.classCount : 0)
+        }
+        for (key, value) in registration?.backboneDefaults ?? [:] where resolved.model.overrides[key] == nil {
+            resolved.model.overrides[key] = value
         }
         self.recipe = resolved
         let config = try Backbones.config(resolved.model.name, overrides: resolved.model.overrides)
@@ -78,7 +81,7 @@ public final class TrainingSetup {
         let objective = try Objectives.make(recipe.objective, context: ObjectiveContext(
             backbone: backbone, backboneName: resolved.model.name, classCount: config.numClasses,
             frames: data.frames, crop: data.crop, backboneOverrides: resolved.model.overrides,
-            epochs: recipe.training.epochs, data: data), using: &generator)
+            epochs: recipe.training.epochs, data: data, outputDirectory: recipe.outputDir), using: &generator)
         let model = try TrainingModel(backbone: backbone, heads: objective.heads)
         self.objective = objective
         self.model = model

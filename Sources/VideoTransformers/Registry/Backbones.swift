@@ -113,6 +113,20 @@ public enum Backbones {
             config: TransformerConfig(embedDim: 192, depth: 6, numHeads: 3, patchSize: 16, numFrames: 8,
                                       imgSize: 64, numClasses: 0, dropPathRate: 0.1, positionInterpolation: .nearest),
             build: timesformer),
+        // VideoMAE / VideoMS ViT-B/16 over 16 frames of 224², tubelets of 2 frames, decoder 384 wide
+        // with 4 blocks of 6 heads (`reference/SVT-VideoMS-IIC.md` §2.2); mean pooling for fine-tuning.
+        "videomae_vitb_16x224": Variant(family: "videomae", config: VideoMAEConfig(), build: videomae),
+        // VideoMAE ViT-S/16: 384 wide, 6 heads; decoder 192 wide, 3 heads.
+        "videomae_vits_16x224": Variant(
+            family: "videomae",
+            config: VideoMAEConfig(embedDim: 384, numHeads: 6, decoderEmbedDim: 192, decoderNumHeads: 3),
+            build: videomae),
+        // CPU-sized VideoMAE: 16 frames of 112², 192 wide, 6 blocks; decoder 96 wide, 2 blocks.
+        "videomae_tiny_16x112": Variant(
+            family: "videomae",
+            config: VideoMAEConfig(embedDim: 192, depth: 6, numHeads: 3, imgSize: 112, decoderEmbedDim: 96,
+                                   decoderDepth: 2, decoderNumHeads: 3),
+            build: videomae),
         // timm's ImageNet ViT-B/16 (1000 classes, no stochastic depth by default).
         "vit_base_patch16_224": Variant(
             family: "vit",
@@ -187,6 +201,10 @@ public enum Backbones {
 
     private static func xvit(_ config: TransformerConfig, _ generator: inout RandomGenerator) -> any VideoBackbone {
         XViT(config, using: &generator)
+    }
+
+    private static func videomae(_ config: VideoMAEConfig, _ generator: inout RandomGenerator) -> any VideoBackbone {
+        VideoMAEViT(config, using: &generator)
     }
 
     private static func vit(_ config: TransformerConfig, _ generator: inout RandomGenerator) -> any VideoBackbone {
