@@ -75,13 +75,13 @@ struct EvalCommand: ParsableCommand {
         }
         let (model, modelConfig) = try weightsOptions.loadModel(modelOptions)
         let dataset = try data.dataset()
-        let configuration = try views.configuration(model: modelConfig, defaultCrops: 3, aggregation: views.average ? .mean : .sum)
+        let configuration = try views.configuration(model: modelConfig, defaultCrops: 3, aggregation: views.softmax ? .softmaxMean : views.average ? .mean : .sum)
         let classSubsets = try subsets.map { try ClassSubsets.load(from: $0, classNames: dataset.classNames) }
         let evaluator = Evaluator(configuration)
         let original = try evaluator.evaluate(model, on: dataset, subsets: classSubsets)
         let shuffledReport = shuffled ? try evaluator.evaluate(model, on: dataset, shuffledFrames: true, subsets: classSubsets) : nil
 
-        print("\(original.count) of \(dataset.count) videos evaluated; \(configuration.clips) clip(s) × \(configuration.crops) crop(s) of \(configuration.frames)×\(configuration.cropSize)², logits \(configuration.aggregation == .sum ? "summed" : "averaged")")
+        print("\(original.count) of \(dataset.count) videos evaluated; \(configuration.clips) clip(s) × \(configuration.crops) crop(s) of \(configuration.frames)×\(configuration.cropSize)², logits \(configuration.aggregation == .sum ? "summed" : configuration.aggregation == .mean ? "averaged" : "as softmax, averaged")")
         print(EvalTables.accuracy(original))
         if let shuffledReport {
             print(EvalTables.gap(ShuffleGap(original: original, shuffled: shuffledReport), counts: original))
@@ -154,6 +154,9 @@ struct ViewOptions: ParsableArguments {
 
     @Flag(help: "Average the views' outputs instead of summing them.")
     var average = false
+
+    @Flag(help: "Average the views' softmax probabilities (VideoMAE's multi-view test) instead of summing logits.")
+    var softmax = false
 
     @Option(help: "Per-channel normalisation mean, e.g. 0.5,0.5,0.5.")
     var mean: ListOption<Float>?

@@ -47,28 +47,6 @@ public enum TokenMasking {
         }
     }
 
-    /// VideoMS's motion importance of every token: the L2 distance between the patch embeddings of
-    /// the same cell in adjacent time slots, `embeddings` `[B, T', cells, C]`; slot 0 takes the
-    /// 0→1 distance, slot `t ≥ 1` the `(t−1)→t` one. Returns `[B][T'·cells]`.
-    public static func motionImportance(_ embeddings: Tensor) -> [[Float]] {
-        precondition(embeddings.rank == 4 && embeddings.shape[1] >= 2,
-                     "motionImportance: embeddings \(embeddings.shape) are not [B, T' ≥ 2, cells, C]")
-        let (b, slots, cells, c) = (embeddings.shape[0], embeddings.shape[1], embeddings.shape[2], embeddings.shape[3])
-        let e = embeddings.scalars
-        return (0..<b).map { s in
-            var distances = [Float](repeating: 0, count: (slots - 1) * cells)
-            for t in 0..<(slots - 1) {
-                for n in 0..<cells {
-                    let a = ((s * slots + t) * cells + n) * c, z = ((s * slots + t + 1) * cells + n) * c
-                    var sum: Float = 0
-                    for k in 0..<c { let d = e[z + k] - e[a + k]; sum += d * d }
-                    distances[t * cells + n] = sum.squareRoot()
-                }
-            }
-            return (0..<slots).flatMap { t in (0..<cells).map { distances[max(t - 1, 0) * cells + $0] } }
-        }
-    }
-
     /// VideoMS's motion-centric selection: the `⌊(1 − motionRatio)·N⌋` tokens of highest
     /// importance (ties to the lower index) are candidates and the rest are dropped entirely; a
     /// random permutation of the candidates gives `⌊(1 − maskRatio)·N⌋` visible tokens and the

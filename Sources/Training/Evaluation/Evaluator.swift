@@ -57,7 +57,8 @@ public struct Evaluator: Sendable {
         var accumulator: ViewAccumulator? = nil
         try forEachView(of: model, on: dataset, kind: kind, shuffledFrames: shuffledFrames) { out, videos, _ in
             if accumulator == nil { accumulator = ViewAccumulator(videoCount: dataset.count, width: out.shape[1]) }
-            accumulator!.add(out, videos: videos)
+            let softmax = configuration.aggregation == .softmaxMean && kind == .logits
+            accumulator!.add(softmax ? noGrad { out.softmax(axis: -1) } : out, videos: videos)
         }
         guard let accumulator, !accumulator.videos.isEmpty else { throw EvaluationError.nothingEvaluated(count: dataset.count) }
         let (values, videos) = accumulator.result(configuration.aggregation)

@@ -6,6 +6,8 @@ public enum ViewAggregation: String, Sendable, Codable, CaseIterable {
     case sum
     /// Average the views (same predictions as ``sum``; outputs keep the scale of one view).
     case mean
+    /// The mean of each view's softmax (VideoMAE's multi-view test); for logits only.
+    case softmaxMean = "softmax_mean"
 }
 
 /// Running per-video totals of view outputs `[D]`, so views can arrive in any order and in chunks.
@@ -52,7 +54,7 @@ public struct ViewAccumulator: Sendable {
         let seen = videos, d = width
         let outputs = Tensor(shape: [seen.count, d], unsafeUninitialized: { out in
             for (row, video) in seen.enumerated() {
-                let scale: Float = aggregation == .mean ? 1 / Float(viewCounts[video]) : 1
+                let scale: Float = aggregation == .sum ? 1 : 1 / Float(viewCounts[video])
                 for j in 0..<d { out[row * d + j] = totals[video * d + j] * scale }
             }
         })

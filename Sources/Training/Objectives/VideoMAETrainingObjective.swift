@@ -131,7 +131,7 @@ public final class VideoMAETrainingObjective: TrainingObjective {
         case .motionCentric:
             let embeddings = noGrad { backbone.patchEmbeddings(clips) }.reshaped([b, slots, cells, config.embedDim])
             return TokenMasking.motionCentric(
-                importance: TokenMasking.motionImportance(embeddings), maskRatio: settings.maskRatio,
+                importance: VideoMAEViT.motionImportance(embeddings), maskRatio: settings.maskRatio,
                 motionRatio: settings.motionCentricRatio, using: &generator)
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import TensorCore
 
 /// A set of parameters that share a weight decay and a learning-rate multiplier.
@@ -93,6 +94,46 @@ extension ParameterGroup {
 
 /// State shared by the optimizers: checks that every key is unique across groups, and looks
 /// parameters up by key when restoring.
+extension ParameterGroup {
+    /// The layer of a ViT-style parameter key for layer-wise learning-rate decay, as BEiT's and
+    /// VideoMAE's `get_layer_id_for_vit`: 0 for the embeddings (`patch_embed.*`, `cls_token`,
+    /// `pos_embed`, `mask_token`, `time_embed`), `i + 1` for `blocks.i.*`, `depth + 1` for the rest
+    /// (final norm, `fc_norm`, the head).
+    public static func layer(ofKey key: String, depth: Int) -> Int {
+        if ["cls_token", "mask_token", "pos_embed", "time_embed"].contains(key) || key.hasPrefix("patch_embed") { return 0 }
+        if key.hasPrefix("blocks.") {
+            let parts = key.split(separator: ".")
+            if parts.count > 1, let i = Int(parts[1]) { return i + 1 }
+        }
+        return depth + 1
+    }
+
+    /// Splits every group by layer (``layer(ofKey:depth:)``), each part's learning rate scaled by
+    /// `decay^(depth + 1 − layer)`, where `depth` is the number of `blocks.i` present: VideoMAE's
+    /// layer decay (0.75 in its fine-tuning), so the head trains at the full rate and early blocks
+    /// more slowly. Parts are named `<group>_layer_<n>`.
+    public static func layerDecay(_ decay: Double, splitting groups: [ParameterGroup]) -> [ParameterGroup] {
+        precondition(decay > 0 && decay <= 1, "layerDecay: decay \(decay) must lie in (0, 1]")
+        let keys = groups.flatMap { $0.parameters.map(\.key) }
+        let depth = Set(keys.compactMap { key -> Int? in
+            guard key.hasPrefix("blocks.") else { return nil }
+            let parts = key.split(separator: ".")
+            return parts.count > 1 ? Int(parts[1]) : nil
+        }).count
+        var result: [ParameterGroup] = []
+        for group in groups {
+            var byLayer: [Int: [(String, Parameter)]] = [:]
+            for (key, parameter) in group.parameters { byLayer[layer(ofKey: key, depth: depth), default: []].append((key, parameter)) }
+            for layer in byLayer.keys.sorted() {
+                result.append(ParameterGroup(
+                    name: "\(group.name)_layer_\(layer)", parameters: byLayer[layer]!, weightDecay: group.weightDecay,
+                    learningRateScale: group.learningRateScale * pow(decay, Double(depth + 1 - layer))))
+            }
+        }
+        return result
+    }
+}
+
 struct ParameterIndex {
     let keys: [String]
     let shapes: [String: [Int]]

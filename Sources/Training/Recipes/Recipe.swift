@@ -201,6 +201,9 @@ public struct Recipe: Sendable, Equatable {
         public var name: Name = .adamw
         /// The base learning rate.
         public var lr: Double = 1e-4
+        /// Layer-wise learning-rate decay (VideoMAE fine-tuning: 0.75): block `i` of `L` trains at
+        /// `decay^(L − i)` times the rate, the embeddings at `decay^(L + 1)`, the head at 1. Nil: off.
+        public var layerDecay: Double?
         /// AdamW's betas.
         public var betas: [Double] = [0.9, 0.999]
         /// AdamW's epsilon.
@@ -221,7 +224,7 @@ public struct Recipe: Sendable, Equatable {
 
         /// The optimizer keys.
         public static var fields: [RecipeField<Self>] {
-            [.choice("name", \.name), .double("lr", \.lr, .nonNegative), .doubles("betas", \.betas, count: 2, .fraction),
+            [.choice("name", \.name), .double("lr", \.lr, .nonNegative), .double("layer_decay", \.layerDecay, .positiveUnitInterval), .doubles("betas", \.betas, count: 2, .fraction),
              .double("eps", \.eps, .positive), .bool("amsgrad", \.amsgrad), .double("momentum", \.momentum, .fraction),
              .bool("nesterov", \.nesterov), .double("weight_decay", \.weightDecay, .nonNegative),
              .choice("weight_decay_rule", \.weightDecayRule)]
@@ -343,6 +346,13 @@ public struct Recipe: Sendable, Equatable {
         }
         /// Spatial crops per clip: 1 (centre) or 3 (TIME's test protocol).
         public var crops: Int = 3
+        /// Temporal clips per video: 1 takes the recipe's sampler at test time (segment middles, or
+        /// the centre window with `data.sampler: dense`); more are evenly spaced dense windows of
+        /// `data.frames` every `data.sampling_rate` frames (VideoMAE's `test_num_segment`).
+        public var clips: Int = 1
+        /// How a video's views combine: `sum` of logits (TIME), `mean`, or `softmax_mean`
+        /// (VideoMAE's multi-view test).
+        public var aggregation: ViewAggregation = .sum
         /// Videos per evaluation batch.
         public var batchSize: Int = 8
         /// Whether each evaluation also runs on frame-shuffled clips and reports the Gap per subset.
@@ -357,7 +367,8 @@ public struct Recipe: Sendable, Equatable {
 
         /// The evaluation keys.
         public static var fields: [RecipeField<Self>] {
-            [.int("crops", \.crops, minimum: 1), .int("batch_size", \.batchSize, minimum: 1),
+            [.int("crops", \.crops, minimum: 1), .int("clips", \.clips, minimum: 1, maximum: 1024),
+             .choice("aggregation", \.aggregation), .int("batch_size", \.batchSize, minimum: 1),
              .bool("shuffled", \.shuffled), .choice("best_metric", \.bestMetric), .int("seed", \.seed, minimum: 0)]
         }
 

@@ -151,6 +151,8 @@ public struct NumberRule: Sendable {
     public static let fraction = NumberRule("in [0, 1)") { $0 >= 0 && $0 < 1 }
     /// `0 ≤ x ≤ 1`.
     public static let unitInterval = NumberRule("in [0, 1]") { $0 >= 0 && $0 <= 1 }
+    /// In `(0, 1]`.
+    public static let positiveUnitInterval = NumberRule("in (0, 1]") { $0 > 0 && $0 <= 1 }
 
     func check(_ value: Double, key: String) throws(RecipeError) {
         guard accepts(value) else { throw .invalidValue(key: key, value: "\(value)", reason: "must be \(requirement)") }

@@ -93,7 +93,7 @@ public final class TrainingSetup {
 
         let parameters = model.namedParameters()
         let o = recipe.optimizer
-        let groups: [ParameterGroup]
+        var groups: [ParameterGroup]
         switch o.weightDecayRule {
         case .ndim: groups = ParameterGroup.weightDecay(o.weightDecay, on: parameters)
         case .ndimAndBackboneKeys:
@@ -101,6 +101,9 @@ public final class TrainingSetup {
                 p.shape.count >= 2 && !exempt.contains(key)
             }
         case .all: groups = [ParameterGroup(name: "decay", parameters: parameters, weightDecay: o.weightDecay)]
+        }
+        if let decay = o.layerDecay {
+            groups = ParameterGroup.layerDecay(decay, splitting: groups)
         }
         switch o.name {
         case .adamw:

@@ -21,7 +21,9 @@ public struct KeyMapContext: Sendable {
 /// layout), `dino-inflation` (DINO's image
 /// ViT with temporal attention copied from spatial, as SVT's code) and
 /// `dino-inflation-random-temporal` (temporal attention left at its initialisation, as SVT's
-/// paper). A method that brings its own checkpoint layout registers one
+/// paper); VideoMAE's and VideoMS's `videomae` (repository checkpoints, decoder included),
+/// `videomae-encoder` (the encoder for fine-tuning) and `hf-videomae` (Hugging Face
+/// `transformers`). A method that brings its own checkpoint layout registers one
 /// more map under a new name:
 ///
 /// ```swift
@@ -73,6 +75,14 @@ public enum KeyMaps {
         "svt-export": { tensors, _ in CheckpointKeyMaps.svtExport(tensors) },
         "dino-inflation": { tensors, context in try dino(tensors, context, copyTemporal: true) },
         "dino-inflation-random-temporal": { tensors, context in try dino(tensors, context, copyTemporal: false) },
+        "videomae": { tensors, context in
+            CheckpointKeyMaps.videoMAE(tensors, encoderOnly: false, meanPooling: false)
+        },
+        "videomae-encoder": { tensors, context in
+            CheckpointKeyMaps.videoMAE(
+                tensors, encoderOnly: true, meanPooling: (context.config as? VideoMAEConfig)?.useMeanPooling ?? true)
+        },
+        "hf-videomae": { tensors, _ in try CheckpointKeyMaps.huggingFaceVideoMAE(tensors) },
         "timm-motionformer": { tensors, _ in try CheckpointKeyMaps.timmViTToMotionformer(tensors) },
         "timm-xvit": { tensors, _ in try CheckpointKeyMaps.timmViTToXViT(tensors) },
     ]

@@ -38,6 +38,10 @@ public struct VideoMAEConfig: Sendable, Hashable {
     public var decoderNumHeads = 6
     /// LayerNorm epsilon.
     public var layerNormEpsilon: Float = 1e-6
+    /// VideoMS fine-tuning token selection (`--mcm_ratio`, 0.4 in its scripts): the share of tokens
+    /// dropped, keeping deterministically the `⌊(1 − ratio)·N⌋` of highest motion importance at
+    /// training and test time (§2.5). 0: every token.
+    public var mcmRatio = 0.0
 
     /// ViT-B/16 over 16 frames of 224², decoder 384 wide with 4 blocks (VideoMAE and VideoMS) by
     /// default; any value can be given.
@@ -67,7 +71,7 @@ extension VideoMAEConfig: BackboneConfiguration {
     /// The override keys.
     public static let overrideKeys: [String] = [
         "decoder_depth", "decoder_embed_dim", "decoder_num_heads", "depth", "drop_path_rate", "embed_dim",
-        "img_size", "init_scale", "mlp_ratio", "num_classes", "num_frames", "num_heads", "patch_size", "tubelet_size",
+        "img_size", "init_scale", "mcm_ratio", "mlp_ratio", "num_classes", "num_frames", "num_heads", "patch_size", "tubelet_size",
         "use_mean_pooling",
     ]
 
@@ -86,6 +90,7 @@ extension VideoMAEConfig: BackboneConfiguration {
         case "num_classes": numClasses = try v.int(minimum: 0)
         case "drop_path_rate": dropPathRate = try v.real("lie in [0, 1)") { $0 >= 0 && $0 < 1 }
         case "init_scale": initScale = try v.real("be positive") { $0 > 0 && $0.isFinite }
+        case "mcm_ratio": mcmRatio = try v.real("lie in [0, 1)") { $0 >= 0 && $0 < 1 }
         case "decoder_embed_dim": decoderEmbedDim = try v.int()
         case "decoder_depth": decoderDepth = try v.int()
         case "decoder_num_heads": decoderNumHeads = try v.int()
@@ -278,10 +283,49 @@ public final class VideoMAEViT: Module, VideoBackbone {
         precondition(embedded.shape[1] == config.tokenCount,
                      "VideoMAEViT: clip \(clip.shape) gives \(embedded.shape[1]) tokens, the model is sized for \(config.tokenCount)")
         var x = embedded + positions
-        if let visible { x = gatherTokens(x, visible) }
+        if let visible {
+            x = gatherTokens(x, visible)
+        } else if config.mcmRatio > 0 {
+            x = gatherTokens(x, selectedTokens(embedded))
+        }
         let layout = TokenLayout(frames: 1, gridHeight: 1, gridWidth: x.shape[1], classTokens: 0)
         for block in blocks { x = block(x, layout: layout) }
         return norm.map { $0(x) } ?? x
+    }
+
+    /// VideoMS's motion importance of every token: the L2 distance between the patch embeddings of
+    /// the same cell in adjacent time slots, `embeddings` `[B, T', cells, C]`; slot 0 takes the
+    /// 0→1 distance, slot `t ≥ 1` the `(t−1)→t` one. Returns `[B][T'·cells]`.
+    public static func motionImportance(_ embeddings: Tensor) -> [[Float]] {
+        precondition(embeddings.rank == 4 && embeddings.shape[1] >= 2,
+                     "motionImportance: embeddings \(embeddings.shape) are not [B, T' ≥ 2, cells, C]")
+        let (b, slots, cells, c) = (embeddings.shape[0], embeddings.shape[1], embeddings.shape[2], embeddings.shape[3])
+        let e = embeddings.scalars
+        return (0..<b).map { s in
+            var distances = [Float](repeating: 0, count: (slots - 1) * cells)
+            for t in 0..<(slots - 1) {
+                for n in 0..<cells {
+                    let a = ((s * slots + t) * cells + n) * c, z = ((s * slots + t + 1) * cells + n) * c
+                    var sum: Float = 0
+                    for k in 0..<c { let d = e[z + k] - e[a + k]; sum += d * d }
+                    distances[t * cells + n] = sum.squareRoot()
+                }
+            }
+            return (0..<slots).flatMap { t in (0..<cells).map { distances[max(t - 1, 0) * cells + $0] } }
+        }
+    }
+
+    /// VideoMS's fine-tuning selection (`mcm_ratio`): per clip the `⌊(1 − ratio)·N⌋` tokens of highest
+    /// motion importance (ties to the lower index), ascending.
+    public func selectedTokens(_ embeddings: Tensor) -> [[Int]] {
+        let (b, n) = (embeddings.shape[0], embeddings.shape[1])
+        let slots = config.numFrames / config.tubeletSize
+        let keep = max(1, Int((1 - config.mcmRatio) * Double(n)))
+        let importance = VideoMAEViT.motionImportance(
+            noGrad { embeddings.detached() }.reshaped([b, slots, n / slots, embeddings.shape[2]]))
+        return importance.map { scores in
+            scores.indices.sorted { scores[$0] > scores[$1] || scores[$0] == scores[$1] && $0 < $1 }.prefix(keep).sorted()
+        }
     }
 
     /// Mean-pooled, `fc_norm`-ed tokens `[B, C]` (the mean of normalised tokens without mean pooling).
