@@ -248,7 +248,7 @@ def main():
             "num_hidden_layers", "num_attention_heads", "intermediate_size", "hidden_act", "layer_norm_eps",
             "qkv_bias", "qv_bias", "use_mean_pooling", "transformers_version"]
     metadata = {
-        "embed_dim": str(DIM), "depth": str(DEPTH), "num_heads": str(HEADS), "mlp_ratio": "4", "patch_size": "16",
+        "embed_dim": str(DIM), "depth": str(DEPTH), "num_heads": str(HEADS), "mlp_ratio": "4", "patch_size": str(golden.PATCH),
         "tubelet_size": "2", "num_frames": "8", "img_size": str(golden.IMG), "num_classes": str(CLASSES),
         "layer_norm_eps": "1e-6 (blocks and fc_norm, reference)", "use_mean_pooling": "true",
         "hf_fc_norm_eps": f"{fc_eps} (nn.LayerNorm default; logits.hf uses it)",

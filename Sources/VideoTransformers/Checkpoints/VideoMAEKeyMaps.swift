@@ -14,7 +14,7 @@ extension CheckpointKeyMaps {
     /// Fine-tuned checkpoints (plain keys) pass unchanged.
     public static func videoMAE(_ tensors: [(String, Tensor)], encoderOnly: Bool, meanPooling: Bool) -> KeyMapResult {
         var result = KeyMapResult()
-        let pretraining = tensors.contains { $0.0.hasPrefix("encoder.") }
+        let pretraining = tensors.contains { $0.0.hasPrefix("encoder.") || $0.0 == "mask_token" || $0.0.hasPrefix("decoder.") }
         for (name, tensor) in tensors {
             var key = name
             if key.hasPrefix("module.") { key = String(key.dropFirst(7)) }
