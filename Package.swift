@@ -104,6 +104,12 @@ let package = Package(
         ),
 
         .executableTarget(
+            name: "VideoMAEBenchmarks",
+            dependencies: ["Training", "TensorCore"],
+            path: "Benchmarks/VideoMAEBenchmarks"
+        ),
+
+        .executableTarget(
             name: "ProbeBenchmarks",
             dependencies: ["Training", "TensorCore"],
             path: "Benchmarks/ProbeBenchmarks"
