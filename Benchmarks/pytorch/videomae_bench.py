@@ -52,7 +52,7 @@ MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
 def build():
-    model = PretrainModel(img=IMG, frames=FRAMES, enc=ENCODER, dec=DECODER)
+    model = PretrainModel(img=IMG, frames=FRAMES, enc=ENCODER, dec=DECODER, patch=PATCH)
     model.reference_init()
     return model.train()
 
@@ -96,7 +96,7 @@ class Step:
     def run(self):
         self.optimizer.zero_grad(set_to_none=True)
         with torch.no_grad():
-            labels = patch_targets(self.clip, True)
+            labels = patch_targets(self.clip, True, patch=PATCH)
         b, _, c = labels.shape
         if self.args.mask == "motion":
             prediction, _, target, _, _ = self.model.motion_forward(

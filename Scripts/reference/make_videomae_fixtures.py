@@ -147,9 +147,9 @@ class PatchEmbed(nn.Module):
 
 
 class Encoder(nn.Module):
-    def __init__(self, dim, depth, heads, tokens):
+    def __init__(self, dim, depth, heads, tokens, patch=PATCH):
         super().__init__()
-        self.patch_embed = PatchEmbed(dim)
+        self.patch_embed = PatchEmbed(dim, patch=patch)
         self.blocks = nn.ModuleList([Block(dim, heads) for _ in range(depth)])
         self.norm = nn.LayerNorm(dim, eps=EPS)
         self.register_buffer("table", sinusoid_table(tokens, dim), persistent=False)
@@ -181,13 +181,14 @@ class Decoder(nn.Module):
 class PretrainModel(nn.Module):
     """VideoMAE's pre-training network; `forward(clip, visible, target)` with bool [B, N] selections."""
 
-    def __init__(self, img=IMG, frames=FRAMES, enc=(ENC_DIM, ENC_DEPTH, ENC_HEADS), dec=(DEC_DIM, DEC_DEPTH, DEC_HEADS)):
+    def __init__(self, img=IMG, frames=FRAMES, enc=(ENC_DIM, ENC_DEPTH, ENC_HEADS), dec=(DEC_DIM, DEC_DEPTH, DEC_HEADS),
+                 patch=PATCH):
         super().__init__()
-        self.tokens = (img // PATCH) ** 2 * (frames // TUBELET)
+        self.tokens = (img // patch) ** 2 * (frames // TUBELET)
         self.slots = frames // TUBELET
         # Registration order as the reference's: mask_token ends first in state_dict() (own parameter).
-        self.encoder = Encoder(*enc, self.tokens)
-        self.decoder = Decoder(*dec, 3 * TUBELET * PATCH * PATCH)
+        self.encoder = Encoder(*enc, self.tokens, patch=patch)
+        self.decoder = Decoder(*dec, 3 * TUBELET * patch * patch)
         self.encoder_to_decoder = nn.Linear(enc[0], dec[0], bias=False)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, dec[0]))
         self.register_buffer("table", sinusoid_table(self.tokens, dec[0]), persistent=False)
@@ -235,14 +236,14 @@ class PretrainModel(nn.Module):
         return torch.cat((d[:, 0], d.flatten(1)), dim=1)
 
 
-def patch_targets(clip, normalise):
+def patch_targets(clip, normalise, patch=PATCH):
     """engine_for_pretraining's labels for every token: [B, N, 384], (p0 p1 p2 c) with c fastest."""
     mean = torch.as_tensor(MEAN)[None, :, None, None, None]
     std = torch.as_tensor(STD)[None, :, None, None, None]
     x = clip * std + mean
     b, c, t, h, w = x.shape
-    x = x.reshape(b, c, t // TUBELET, TUBELET, h // PATCH, PATCH, w // PATCH, PATCH)
-    x = x.permute(0, 2, 4, 6, 3, 5, 7, 1).reshape(b, -1, TUBELET * PATCH * PATCH, c)
+    x = x.reshape(b, c, t // TUBELET, TUBELET, h // patch, patch, w // patch, patch)
+    x = x.permute(0, 2, 4, 6, 3, 5, 7, 1).reshape(b, -1, TUBELET * patch * patch, c)
     if normalise:
         x = (x - x.mean(dim=-2, keepdim=True)) / (x.var(dim=-2, unbiased=True, keepdim=True).sqrt() + 1e-6)
     return x.reshape(b, x.shape[1], -1)

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import TensorCore
+import Training
+import VideoIO
+
+/// `videossl videomae-demo`: synthetic data, VideoMAE (or VideoMS) pre-training of a tiny ViT with
+/// reconstruction images, then the same fine-tuning from the pre-trained encoder and from random
+/// initialisation, compared on the validation videos in one run.
+struct VideoMAEDemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "videomae-demo",
+        abstract: "Pre-train a tiny VideoMAE on synthetic videos, then fine-tune it and a random start alike.",
+        discussion: """
+        Pre-training writes reconstruction images (original / masked / reconstructed frames) to \
+        <output>/pretrain/reconstructions. Both fine-tuning runs share the recipe and the budget; \
+        only the starting weights differ. Results go to <output>/results.json.
+        """)
+
+    @Option(help: "The pre-training recipe.")
+    var pretrain = "configs/videomae/synthetic_tiny_pretrain.yaml"
+
+    @Option(help: "The fine-tuning recipe.")
+    var finetune = "configs/videomae/synthetic_tiny_finetune.yaml"
+
+    @Option(help: "Folder for the data and the runs.")
+    var output = "runs/videomae-demo"
+
+    @Option(help: "tube (VideoMAE), random or motion_centric (VideoMS).")
+    var masking = "tube"
+
+    @Option(parsing: .upToNextOption, help: "key=value overrides of the pre-training recipe.")
+    var pretrainOverrides: [String] = []
+
+    @Option(parsing: .upToNextOption, help: "key=value overrides of both fine-tuning runs.")
+    var finetuneOverrides: [String] = []
+
+    func run() throws {
+        FFmpegLogLevel.set(.error)
+        let data = output + "/data"
+        if !FileManager.default.fileExists(atPath: data + "/subsets.json") {
+            print("writing the synthetic dataset to \(data) …")
+            try SyntheticDataset.write(to: data, configuration: SyntheticDataset.Configuration(
+                width: 64, height: 64, frameCount: 16, trainVideosPerClass: 16, valVideosPerClass: 8, seed: 0))
+        }
+        let common = ["data.root=\(data)", "data.train=train.txt"]
+        let pre = try Recipe(contentsOf: pretrain, overrides: common + [
+            "output_dir=\(output)/pretrain", "objective.masking=\(masking)"] + pretrainOverrides)
+        print("== pre-training \(pre.model.name), masking \(masking) ==")
+        let pretrainer = try Trainer(recipe: pre, overwrite: true)
+        try train(pretrainer)
+        guard let checkpoint = pretrainer.lastCheckpoint else { throw ValidationError("pre-training wrote no checkpoint") }
+
+        var rows: [(String, ValidationRecord?)] = []
+        for (name, weights) in [("from pre-training", Optional(checkpoint + "/model.safetensors")), ("from random init", nil)] {
+            var overrides = common + ["data.val=val.txt", "output_dir=\(output)/finetune-\(weights == nil ? "random" : "pretrained")"]
+            if let weights { overrides += ["model.weights=\(weights)", "model.key_map=videomae-encoder"] }
+            let recipe = try Recipe(contentsOf: finetune, overrides: overrides + finetuneOverrides)
+            print("\n== fine-tuning \(name) ==")
+            let trainer = try Trainer(recipe: recipe, overwrite: true)
+            if let report = trainer.setup.weightReport { print(report) }
+            try train(trainer)
+            rows.append((name, trainer.validations.last))
+        }
+        print("\nValidation after fine-tuning (the same recipe and budget; \(rows.first?.1?.step ?? 0) steps):")
+        print("start                  top-1    top-5")
+        var results: [[String: Any]] = []
+        for (name, record) in rows {
+            let top1 = record?.metrics["val_top1"] ?? .nan, top5 = record?.metrics["val_top5"] ?? .nan
+            print(name.padding(toLength: 20, withPad: " ", startingAt: 0) + String(format: " %7.1f  %7.1f", 100 * top1, 100 * top5))
+            results.append(["start": name, "top1": top1, "top5": top5])
+        }
+        let images = (try? FileManager.default.contentsOfDirectory(atPath: "\(output)/pretrain/reconstructions").sorted()) ?? []
+        print("\nreconstructions (rows: original, masked, reconstructed): \(images.map { "\(output)/pretrain/reconstructions/\($0)" }.joined(separator: ", "))")
+        let json = try JSONSerialization.data(
+            withJSONObject: ["masking": masking, "pretrainSteps": pretrainer.step, "results": results,
+                             "reconstructions": images] as [String: Any],
+            options: [.prettyPrinted, .sortedKeys])
+        try json.write(to: URL(fileURLWithPath: output + "/results.json"))
+    }
+
+    private func train(_ trainer: Trainer) throws {
+        let display = ProgressDisplay(every: trainer.recipe.training.logEvery)
+        trainer.onEvent = { display.show($0) }
+        let started = Date()
+        try trainer.run()
+        display.finish()
+        print(String(format: "%d steps in %.0f s", trainer.step, Date().timeIntervalSince(started)))
+    }
+}
