@@ -72,6 +72,7 @@ public struct VideoMAEStepBenchmark: Sendable {
         let cells = config.gridSize * config.gridSize, slots = config.numFrames / config.tubeletSize
         var visibleCount = 0, targetCount = 0
         func step() {
+            let embedded = encoder.patchEmbeddings(clip)
             let selection: [TokenSelection]
             switch masking {
             case .tube(let ratio) where ratio == 0:
@@ -80,14 +81,15 @@ public struct VideoMAEStepBenchmark: Sendable {
             case .tube(let ratio):
                 selection = TokenMasking.tube(batch: batchSize, slots: slots, cells: cells, ratio: ratio, using: &generator)
             case .motionCentric(let ratio, let motion):
-                let embeddings = noGrad { encoder.patchEmbeddings(clip) }.reshaped([batchSize, slots, cells, config.embedDim])
+                let embeddings = embedded.detached().reshaped([batchSize, slots, cells, config.embedDim])
                 selection = TokenMasking.motionCentric(
                     importance: VideoMAEViT.motionImportance(embeddings), maskRatio: ratio, motionRatio: motion,
                     using: &generator)
             }
             let (visible, targets) = (selection.map(\.visible), selection.map(\.targets))
             (visibleCount, targetCount) = (visible[0].count, targets[0].count)
-            let prediction = decoder(encoder.encode(clip, visible: visible), visible: visible, targets: targets)
+            let prediction = decoder(encoder.encode(clip, visible: visible, embeddings: embedded), visible: visible,
+                                     targets: targets)
             let target = gatherTokens(PixelTargets.targets(clip, mean: mean, std: std, tubelet: config.tubeletSize,
                                                            patch: config.patchSize), targets)
             (prediction - target).squared().mean().backward()

@@ -119,19 +119,20 @@ public final class VideoMAETrainingObjective: TrainingObjective {
     /// `encoder_to_decoder.weight`, `mask_token`, `decoder.*`.
     public var heads: Module? { decoder }
 
-    /// The masks of one batch of clips `[B, T, 3, H, W]` through `backbone` (motion-centric reads its
-    /// patch embeddings).
-    public func selections(for clips: Tensor, backbone: VideoMAEViT, using generator: inout RandomGenerator)
-        -> [TokenSelection]
-    {
+    /// The masks of one batch of clips `[B, T, 3, H, W]` through `backbone`; motion-centric
+    /// selection scores `embeddings` (the clips' patch embeddings, computed here when nil).
+    public func selections(
+        for clips: Tensor, backbone: VideoMAEViT, embeddings: Tensor? = nil, using generator: inout RandomGenerator
+    ) -> [TokenSelection] {
         let b = clips.shape[0], cells = config.gridSize * config.gridSize, slots = config.numFrames / config.tubeletSize
         switch settings.masking {
         case .tube: return TokenMasking.tube(batch: b, slots: slots, cells: cells, ratio: settings.maskRatio, using: &generator)
         case .random: return TokenMasking.random(batch: b, tokens: slots * cells, ratio: settings.maskRatio, using: &generator)
         case .motionCentric:
-            let embeddings = noGrad { backbone.patchEmbeddings(clips) }.reshaped([b, slots, cells, config.embedDim])
+            let scored = (embeddings?.detached() ?? noGrad { backbone.patchEmbeddings(clips) })
+                .reshaped([b, slots, cells, config.embedDim])
             return TokenMasking.motionCentric(
-                importance: VideoMAEViT.motionImportance(embeddings), maskRatio: settings.maskRatio,
+                importance: VideoMAEViT.motionImportance(scored), maskRatio: settings.maskRatio,
                 motionRatio: settings.motionCentricRatio, using: &generator)
         }
     }
@@ -143,9 +144,12 @@ public final class VideoMAETrainingObjective: TrainingObjective {
         guard let vit = model.backbone as? VideoMAEViT else {
             throw ObjectiveError.unsupportedInput(objective: "videomae", reason: "the backbone is not a VideoMAE ViT")
         }
-        let selection = selections(for: batch.clips, backbone: vit, using: &generator)
+        // The tubelet projection runs once; motion-centric selection scores it (detached) first.
+        let embeddings = vit.patchEmbeddings(batch.clips)
+        let selection = selections(for: batch.clips, backbone: vit, embeddings: embeddings, using: &generator)
         let (visible, targets) = (selection.map(\.visible), selection.map(\.targets))
-        let prediction = decoder(vit.encode(batch.clips, visible: visible), visible: visible, targets: targets)
+        let encoded = vit.encode(batch.clips, visible: visible, embeddings: embeddings)
+        let prediction = decoder(encoded, visible: visible, targets: targets)
         let pixels = PixelTargets.targets(batch.clips, mean: mean, std: std, tubelet: config.tubeletSize,
                                           patch: config.patchSize, normalize: settings.normalizeTarget)
         let target = gatherTokens(pixels, targets)

@@ -278,8 +278,10 @@ public final class VideoMAEViT: Module, VideoBackbone {
 
     /// The blocks over the tokens `visible[b]` of each sample (all when nil), then `norm` (or
     /// nothing with mean pooling): `[B, n, C]`. Time and memory scale with the visible count.
-    public func encode(_ clip: Tensor, visible: [[Int]]? = nil) -> Tensor {
-        let embedded = patchEmbeddings(clip)
+    /// `embeddings`, when given, are this clip's ``patchEmbeddings(_:)`` already computed (VideoMS
+    /// scores motion on them first), so the tubelet projection runs once.
+    public func encode(_ clip: Tensor, visible: [[Int]]? = nil, embeddings: Tensor? = nil) -> Tensor {
+        let embedded = embeddings ?? patchEmbeddings(clip)
         precondition(embedded.shape[1] == config.tokenCount,
                      "VideoMAEViT: clip \(clip.shape) gives \(embedded.shape[1]) tokens, the model is sized for \(config.tokenCount)")
         var x = embedded + positions
