@@ -151,7 +151,7 @@ struct BackboneCapabilityTests {
             _ = try TIMETrainingObjective(.init(), context: context, using: &g)
         }
         // The supervised objective asks for the class embedding only.
-        let supervised = SupervisedObjective(.init())
+        let supervised = try SupervisedObjective(.init())
         let model = try TrainingModel(backbone: context.backbone, heads: supervised.heads)
         let output = try supervised.lossTerms(
             TrainingBatch(clips: Tensor.normal([2, 4, 3, 8, 8], using: &g), labels: [0, 3]), model: model, using: &g)

@@ -48,10 +48,16 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Hashable, Codabl
 
     /// A standard normal value (Box–Muller, one value per call).
     public mutating func nextNormal() -> Float {
+        Float(nextNormalDouble())
+    }
+
+    /// A standard normal `Double`, the value ``nextNormal()`` rounds to Float: `u1` is drawn with
+    /// ``nextUniformDouble()`` until positive, then `u2`, and the result is `√(−2 log u1) · cos(2π u2)`.
+    public mutating func nextNormalDouble() -> Double {
         var u1 = nextUniformDouble()
         while u1 <= 0 { u1 = nextUniformDouble() }
         let u2 = nextUniformDouble()
-        return Float(Foundation.sqrt(-2 * Foundation.log(u1)) * Foundation.cos(2 * Double.pi * u2))
+        return Foundation.sqrt(-2 * Foundation.log(u1)) * Foundation.cos(2 * Double.pi * u2)
     }
 
     /// A uniform integer in `0..<upperBound`.

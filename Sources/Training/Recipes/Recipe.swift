@@ -11,6 +11,23 @@ import VideoTransformers
 /// belongs to the registered objective its `kind` names (``Objectives``). The resolved recipe
 /// (defaults filled in, overrides applied) is what ``yaml`` writes, and it is stored in every run
 /// folder and checkpoint. `configs/time/timesformer_ssv2.yaml` is TIME's SSv2 recipe.
+///
+/// ## Augmentation keys
+///
+/// Beside TIME's pipeline (`rand_augment`, `scale_jitter`, `crop`, `flip`), ``ClipPipeline``
+/// offers VideoMAE's parts, all off by default so that a recipe without them trains as before:
+///
+/// | key | default | effect |
+/// |---|---|---|
+/// | `data.multi_scale_crop` | `false` | ``MultiScaleCrop`` to `data.crop` on the decoded frames instead of scale jitter and a random crop (VideoMAE / VideoMS pre-training); `crop` may then exceed `scale_jitter` |
+/// | `data.random_erasing` | `0` | the probability of ``RandomErasing`` of each normalised clip (VideoMAE fine-tuning: 0.25; one rectangle for all frames, per-pixel noise) |
+/// | `objective.mixup` | `0` | mixup's Beta α for `kind: supervised` (VideoMAE: 0.8); 0 turns mixup off |
+/// | `objective.cutmix` | `0` | CutMix's Beta α (VideoMAE: 1.0); 0 turns CutMix off |
+/// | `objective.mixup_prob` | `1.0` | the chance that a batch is mixed when either is on |
+/// | `objective.mixup_switch_prob` | `0.5` | the chance of CutMix rather than mixup when both are on |
+///
+/// With mixing on, the supervised objective mixes each batch with ``Mixup`` and trains on soft
+/// targets smoothed by `objective.label_smoothing`; the training top-1 is not reported then.
 public struct Recipe: Sendable, Equatable {
     /// The backbone: a registered variant, its overrides and the weights it starts from.
     public struct ModelSection: RecipeSection {
@@ -102,6 +119,15 @@ public struct Recipe: Sendable, Equatable {
         public var randAugment: String?
         /// Whether clips are flipped horizontally at random (off for SSv2: it has left/right classes).
         public var flip: Bool = false
+        /// Whether training clips are cut with VideoMAE's multi-scale crop (``MultiScaleCrop``: one
+        /// of 10 scale pairs at one of 13 fixed positions, resized to `crop` × `crop` without
+        /// keeping the aspect ratio) instead of short-side scale jitter and a random crop; off
+        /// by default.
+        public var multiScaleCrop: Bool = false
+        /// The probability of VideoMAE's random erasing of each normalised training clip
+        /// (``RandomErasing``: one rectangle for all frames, per-pixel normal noise; VideoMAE: 0.25);
+        /// 0, the default, turns it off.
+        public var randomErasing: Double = 0
         /// Per-channel normalisation mean (TIME: 0.5).
         public var mean: [Double] = [0.5, 0.5, 0.5]
         /// Per-channel normalisation standard deviation (TIME: 0.5).
@@ -129,17 +155,19 @@ public struct Recipe: Sendable, Equatable {
              .ints("scale_jitter", \.scaleJitter, count: 2, minimum: 1, maximum: FrameSize.maximumSide),
              .int("crop", \.crop, minimum: 1, maximum: FrameSize.maximumSide),
              .choice("sampler", \.sampler), .string("rand_augment", \.randAugment), .bool("flip", \.flip),
+             .bool("multi_scale_crop", \.multiScaleCrop), .double("random_erasing", \.randomErasing, .unitInterval),
              .doubles("mean", \.mean, count: 3), .doubles("std", \.std, count: 3, .positive),
              .int("workers", \.workers, minimum: 1), .bool("allow_outside_root", \.allowOutsideRoot)]
         }
 
-        /// Checks the training list is given, the jitter range, the crop and the RandAugment string.
+        /// Checks the training list is given, the jitter range, the crop (which the multi-scale
+        /// crop may take from any frame) and the RandAugment string.
         public func validate(path: String) throws(RecipeError) {
             guard !train.isEmpty else { throw .missingKey("\(path).train") }
             guard scaleJitter[0] <= scaleJitter[1] else {
                 throw .invalidValue(key: "\(path).scale_jitter", value: "\(scaleJitter)", reason: "must be [min, max]")
             }
-            guard crop <= scaleJitter[0] else {
+            guard multiScaleCrop || crop <= scaleJitter[0] else {
                 throw .invalidValue(key: "\(path).crop", value: "\(crop)",
                                     reason: "exceeds the smallest jittered short side \(scaleJitter[0])")
             }

@@ -4,56 +4,44 @@ import VideoIO
 /// The per-clip transforms a recipe asks for, as closures the ``DataLoader`` runs in its workers.
 ///
 /// Training follows TIME §1.5: RandAugment on the decoded frames, normalisation, short-side scale
-/// jitter, a random square crop, then an optional horizontal flip. (Evaluation has its own
-/// pipeline, ``EvaluationConfiguration/prepare(_:)``.)
+/// jitter, a random square crop, then an optional horizontal flip. With `data.multi_scale_crop`
+/// VideoMAE's ``MultiScaleCrop`` to `data.crop` replaces the jitter and the crop; it runs on the
+/// decoded (8-bit) frames, after RandAugment and before normalisation, as the reference's PIL
+/// pipeline does. With `data.random_erasing` above 0 ``RandomErasing`` ends the pipeline, on the
+/// normalised clip, as in VideoMAE's fine-tuning. (Evaluation has its own pipeline,
+/// ``EvaluationConfiguration/prepare(_:)``.)
+///
+/// Random draws, in order: RandAugment's, the multi-scale crop's or the scale jitter's and the
+/// random crop's, the flip coin (`nextUniform()`), random erasing's. Keys left at their defaults
+/// draw exactly what they drew before these options existed.
 public enum ClipPipeline {
     /// The training transform of `data`.
     ///
-    /// - Throws: ``TransformError`` when the RandAugment string does not parse.
+    /// - Throws: ``TransformError`` when the RandAugment string does not parse or the crop or
+    ///   erasing settings are out of range.
     public static func training(_ data: Recipe.DataSection) throws -> DataLoader.ClipTransform {
         let augment = try data.randAugment.map { try RandAugment(config: $0) }
         let mean = data.mean.map(Float.init), std = data.std.map(Float.init)
         let jitter = data.scaleJitter, crop = data.crop, flip = data.flip
+        let multiScale = data.multiScaleCrop ? try MultiScaleCrop(size: data.crop) : nil
+        let erasing = data.randomErasing > 0 ? try RandomErasing(probability: data.randomErasing) : nil
         return { clip, generator in
-            if let augment {
-                clip = tensor(augment(images(clip), using: &generator))
+            if augment != nil || multiScale != nil {
+                var frames = try ClipTransforms.rgb8Frames(clip)
+                if let augment { frames = augment(frames, using: &generator) }
+                if let multiScale { frames = try multiScale(frames, using: &generator) }
+                clip = try ClipTransforms.clip(from: frames)
             }
             clip = try ClipTransforms.normalize(clip, mean: mean, std: std)
-            clip = try ClipTransforms.scaleJitter(clip, minSize: jitter[0], maxSize: jitter[1], using: &generator)
-            clip = try ClipTransforms.randomCrop(clip, size: crop, using: &generator)
+            if multiScale == nil {
+                clip = try ClipTransforms.scaleJitter(clip, minSize: jitter[0], maxSize: jitter[1], using: &generator)
+                clip = try ClipTransforms.randomCrop(clip, size: crop, using: &generator)
+            }
             if flip && generator.nextUniform() < 0.5 {
                 clip = try ClipTransforms.horizontalFlip(clip)
             }
-        }
-    }
-
-    /// A `[T, 3, H, W]` clip in `[0, 1]` as 8-bit images (decoded bytes survive the round trip exactly).
-    static func images(_ clip: Tensor) -> [RGB8Image] {
-        let (t, h, w) = (clip.shape[0], clip.shape[2], clip.shape[3])
-        let plane = h * w
-        return clip.scalars.withUnsafeBufferPointer { src in
-            (0..<t).map { f in
-                var pixels = [UInt8](repeating: 0, count: plane * 3)
-                for p in 0..<plane {
-                    for c in 0..<3 {
-                        let v = src[(f * 3 + c) * plane + p] * 255
-                        pixels[3 * p + c] = UInt8(Swift.max(0, Swift.min(255, v.rounded())))
-                    }
-                }
-                return RGB8Image(width: w, height: h, pixels: pixels)
-            }
-        }
-    }
-
-    /// 8-bit images back to a `[T, 3, H, W]` clip in `[0, 1]`.
-    static func tensor(_ images: [RGB8Image]) -> Tensor {
-        let (h, w) = (images[0].height, images[0].width)
-        let plane = h * w
-        return Tensor(shape: [images.count, 3, h, w]) { out in
-            for (f, image) in images.enumerated() {
-                for p in 0..<plane {
-                    for c in 0..<3 { out[(f * 3 + c) * plane + p] = Float(image.pixels[3 * p + c]) / 255 }
-                }
+            if let erasing {
+                clip = try erasing(clip, using: &generator)
             }
         }
     }
