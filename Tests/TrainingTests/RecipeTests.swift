@@ -30,6 +30,34 @@ struct RecipeTests {
         #expect(r.training.batchSize * r.training.accumulation == 64)
     }
 
+    @Test(arguments: ["svt/k400_vitb", "svt/synthetic_tiny", "videomae/ucf101_pretrain", "videomae/ucf101_finetune",
+                      "videomae/synthetic_tiny_pretrain", "videomae/synthetic_tiny_finetune", "videoms/ucf101_pretrain",
+                      "videoms/ucf101_finetune"])
+    func theMethodRecipesParseAndMirrorTheReference(name: String) throws {
+        let r = try Recipe(contentsOf: "\(Self.configs)/\(name).yaml")
+        // Every model resolves with its overrides; the objective's keys are valid for its kind.
+        _ = try Backbones.config(r.model.name, overrides: r.model.overrides)
+        #expect(Objectives.kinds.contains(r.objective.kind))
+        switch name {
+        case "svt/k400_vitb":
+            let s = try r.objective.settings(as: SVTTrainingObjective.Settings.self)
+            #expect(s.globalFrames == [8, 16] && s.localFrames == [2, 2, 4, 4, 8, 8, 16, 16] && s.outDim == 65536)
+            #expect(r.optimizer.lr == 6.25e-5 && r.schedule.weightDecayEnd == 0.4 && r.training.clipGradPerTensor == 3)
+            #expect(r.training.epochs == 20 && r.training.batchSize * r.training.accumulation == 32)
+        case "videoms/ucf101_pretrain":
+            let s = try r.objective.settings(as: VideoMAETrainingObjective.Settings.self)
+            #expect(s.masking == .motionCentric && s.maskRatio == 0.9 && s.motionCentricRatio == 0.7)
+            #expect(r.optimizer.lr == 7.5e-4 && r.optimizer.betas == [0.9, 0.95] && r.data.multiScaleCrop)
+            #expect(r.training.batchSize * r.training.accumulation == 192 && r.schedule.warmupEpochs == 40)
+        case "videomae/ucf101_finetune":
+            let s = try r.objective.settings(as: SupervisedObjective.Settings.self)
+            #expect(s.mixupAlpha == 0.8 && s.cutmixAlpha == 1.0 && s.labelSmoothing == 0.1)
+            #expect(r.optimizer.layerDecay == 0.7 && r.data.randomErasing == 0.25)
+            #expect(r.evaluation.clips == 5 && r.evaluation.crops == 3 && r.evaluation.aggregation == .softmaxMean)
+        default: break
+        }
+    }
+
     @Test func theDemoRecipeParses() throws {
         let r = try Recipe(contentsOf: "\(Self.configs)/demo.yaml")
         #expect(r.data.crop == 64 && r.data.randAugment == nil)
