@@ -27,17 +27,25 @@ struct MakeSyntheticCommand: ParsableCommand {
     @Option(help: "Seed of every video.")
     var seed: UInt64 = 0
 
+    @Option(help: "The backdrop: noise (gray pixel noise) or smooth (a low-frequency gray wave).")
+    var background: String = "noise"
+
     func validate() throws {
         guard size >= 8 && size % 2 == 0 else { throw ValidationError("--size must be even and at least 8") }
         guard frames >= 2 else { throw ValidationError("--frames must be at least 2") }
         guard perClass >= 1 && valPerClass >= 0 else { throw ValidationError("--per-class must be at least 1") }
+        guard SyntheticDataset.Configuration.Background(rawValue: background) != nil else {
+            throw ValidationError("--background must be noise or smooth, not \(background)")
+        }
     }
 
     func run() throws {
         FFmpegLogLevel.set(.error)
-        let summary = try SyntheticDataset.write(to: output, configuration: SyntheticDataset.Configuration(
+        var configuration = SyntheticDataset.Configuration(
             width: size, height: size, frameCount: frames, trainVideosPerClass: perClass,
-            valVideosPerClass: valPerClass, seed: seed))
+            valVideosPerClass: valPerClass, seed: seed)
+        configuration.background = SyntheticDataset.Configuration.Background(rawValue: background) ?? .noise
+        let summary = try SyntheticDataset.write(to: output, configuration: configuration)
         let temporal = summary.classNames.filter { summary.subsets[$0] == .temporal }
         print("wrote \(summary.classNames.count) classes × (\(perClass) train + \(valPerClass) val) videos to \(output)")
         print("temporal classes: \(temporal.joined(separator: ", "))")

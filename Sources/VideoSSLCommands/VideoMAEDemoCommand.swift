@@ -12,9 +12,11 @@ struct VideoMAEDemoCommand: ParsableCommand {
         commandName: "videomae-demo",
         abstract: "Pre-train a tiny VideoMAE on synthetic videos, then fine-tune it and a random start alike.",
         discussion: """
-        Pre-training writes reconstruction images (original / masked / reconstructed frames) to \
-        <output>/pretrain/reconstructions. Both fine-tuning runs share the recipe and the budget; \
-        only the starting weights differ. Results go to <output>/results.json.
+        The synthetic videos have a smooth backdrop. Pre-training sees every training video \
+        without labels and writes reconstruction images (original / masked / reconstructed \
+        frames) to <output>/pretrain/reconstructions. Both fine-tuning runs see the first \
+        --labelled-per-class videos of each class (labelled.txt), share the recipe and the \
+        budget; only the starting weights differ. Results go to <output>/results.json.
         """)
 
     @Option(help: "The pre-training recipe.")
@@ -29,6 +31,12 @@ struct VideoMAEDemoCommand: ParsableCommand {
     @Option(help: "tube (VideoMAE), random or motion_centric (VideoMS).")
     var masking = "tube"
 
+    @Option(help: "Training videos per class: all of them are pre-trained on, without labels.")
+    var perClass = 48
+
+    @Option(help: "Labelled videos per class that both fine-tuning runs see (the first of each class).")
+    var labelledPerClass = 16
+
     @Option(parsing: .upToNextOption, help: "key=value overrides of the pre-training recipe.")
     var pretrainOverrides: [String] = []
 
@@ -37,15 +45,21 @@ struct VideoMAEDemoCommand: ParsableCommand {
 
     func run() throws {
         FFmpegLogLevel.set(.error)
+        guard labelledPerClass >= 1 && labelledPerClass <= perClass else {
+            throw ValidationError("--labelled-per-class must lie in 1...\(perClass)")
+        }
         let data = output + "/data"
         if !FileManager.default.fileExists(atPath: data + "/subsets.json") {
             print("writing the synthetic dataset to \(data) …")
-            try SyntheticDataset.write(to: data, configuration: SyntheticDataset.Configuration(
-                width: 64, height: 64, frameCount: 16, trainVideosPerClass: 16, valVideosPerClass: 8, seed: 0))
+            var configuration = SyntheticDataset.Configuration(
+                width: 64, height: 64, frameCount: 16, trainVideosPerClass: perClass, valVideosPerClass: 8, seed: 0)
+            configuration.background = .smooth
+            try SyntheticDataset.write(to: data, configuration: configuration)
         }
-        let common = ["data.root=\(data)", "data.train=train.txt"]
-        let pre = try Recipe(contentsOf: pretrain, overrides: common + [
-            "output_dir=\(output)/pretrain", "objective.masking=\(masking)"] + pretrainOverrides)
+        let labelled = try writeLabelledList(data: data)
+        let pre = try Recipe(contentsOf: pretrain, overrides: [
+            "data.root=\(data)", "data.train=train.txt", "output_dir=\(output)/pretrain",
+            "objective.masking=\(masking)"] + pretrainOverrides)
         print("== pre-training \(pre.model.name), masking \(masking) ==")
         let pretrainer = try Trainer(recipe: pre, overwrite: true)
         try train(pretrainer)
@@ -53,7 +67,7 @@ struct VideoMAEDemoCommand: ParsableCommand {
 
         var rows: [(String, ValidationRecord?)] = []
         for (name, weights) in [("from pre-training", Optional(checkpoint + "/model.safetensors")), ("from random init", nil)] {
-            var overrides = common + ["data.val=val.txt", "output_dir=\(output)/finetune-\(weights == nil ? "random" : "pretrained")"]
+            var overrides = ["data.root=\(data)", "data.train=\(labelled)", "data.val=val.txt", "output_dir=\(output)/finetune-\(weights == nil ? "random" : "pretrained")"]
             if let weights { overrides += ["model.weights=\(weights)", "model.key_map=videomae-encoder"] }
             let recipe = try Recipe(contentsOf: finetune, overrides: overrides + finetuneOverrides)
             print("\n== fine-tuning \(name) ==")
@@ -74,9 +88,23 @@ struct VideoMAEDemoCommand: ParsableCommand {
         print("\nreconstructions (rows: original, masked, reconstructed): \(images.map { "\(output)/pretrain/reconstructions/\($0)" }.joined(separator: ", "))")
         let json = try JSONSerialization.data(
             withJSONObject: ["masking": masking, "pretrainSteps": pretrainer.step, "results": results,
+                             "pretrainVideos": perClass * SyntheticClass.standard.count, "labelledVideosPerClass": labelledPerClass,
                              "reconstructions": images] as [String: Any],
             options: [.prettyPrinted, .sortedKeys])
         try json.write(to: URL(fileURLWithPath: output + "/results.json"))
+    }
+
+    /// Writes `labelled.txt`: the first `labelledPerClass` lines of each label in `train.txt`.
+    private func writeLabelledList(data: String) throws -> String {
+        let lines = try String(contentsOfFile: data + "/train.txt", encoding: .utf8).split(separator: "\n")
+        var taken: [Substring: Int] = [:]
+        let kept = lines.filter { line in
+            guard let label = line.split(separator: " ").last else { return false }
+            taken[label, default: 0] += 1
+            return taken[label]! <= labelledPerClass
+        }
+        try (kept.joined(separator: "\n") + "\n").write(toFile: data + "/labelled.txt", atomically: true, encoding: .utf8)
+        return "labelled.txt"
     }
 
     private func train(_ trainer: Trainer) throws {

@@ -39,6 +39,7 @@ enum TinyRun {
           kind: \(kind)
         optimizer:
           lr: 1.0e-3
+          amsgrad: true
         schedule:
           policy: constant
         train:

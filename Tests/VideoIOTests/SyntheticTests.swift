@@ -46,6 +46,32 @@ func objectCentroid(_ pixels: [UInt8], width: Int) -> (x: Double, y: Double, cou
         #expect(areas.last! > 3 * areas.first!, "\(areas)")
     }
 
+    @Test func smoothBackdropIsAGentleStaticWaveAndNoiseStaysTheDefault() {
+        var smooth = SyntheticTests.small
+        smooth.background = .smooth
+        var a = RandomGenerator(seed: 8), b = RandomGenerator(seed: 8)
+        let waves = SyntheticDataset.render(.moving(.right), configuration: smooth, using: &a)
+        let noisy = SyntheticDataset.render(.moving(.right), configuration: SyntheticTests.small, using: &b)
+        func gray(_ frame: [UInt8], _ p: Int) -> Int? {
+            let (r, g, bl) = (frame[3 * p], frame[3 * p + 1], frame[3 * p + 2])
+            return r == g && g == bl ? Int(r) : nil
+        }
+        // Pixels that are gray in the first and last frames are backdrop: the same in both, within
+        // 120 ± 24, and neighbours differ by little (noise differs by up to 39).
+        var smoothJumps = 0, noisyJumps = 0, backdrop = 0
+        for p in 0..<(32 * 32) where p % 32 < 31 {
+            guard let v = gray(waves[0], p), let w = gray(waves[7], p), let next = gray(waves[0], p + 1) else { continue }
+            backdrop += 1
+            #expect(v == w && (96...144).contains(v))
+            smoothJumps = max(smoothJumps, abs(v - next))
+            if let n0 = gray(noisy[0], p), let n1 = gray(noisy[0], p + 1) { noisyJumps = max(noisyJumps, abs(n0 - n1)) }
+        }
+        #expect(backdrop > 500)
+        #expect(smoothJumps <= 9, "the smooth backdrop jumps by \(smoothJumps)")
+        #expect(noisyJumps > 20)
+        #expect(SyntheticDataset.Configuration(width: 8, height: 8).background == .noise)
+    }
+
     @Test func staticClassesKeepTheirColour() {
         var g = RandomGenerator(seed: 3)
         for _ in 0..<4 {

@@ -261,8 +261,9 @@ public struct Recipe: Sendable, Equatable {
         public var betas: [Double] = [0.9, 0.999]
         /// AdamW's epsilon.
         public var eps: Double = 1e-8
-        /// AdamW's AMSGrad switch (on in TIME).
-        public var amsgrad: Bool = true
+        /// AdamW's AMSGrad switch: off, as in PyTorch's `AdamW` and the SVT, VideoMAE and VideoMS
+        /// references; TIME's recipes turn it on.
+        public var amsgrad: Bool = false
         /// SGD momentum.
         public var momentum: Double = 0.9
         /// SGD Nesterov switch.

@@ -33,6 +33,19 @@ public enum SyntheticDataset {
         public var codec: VideoCodecChoice
         /// The seed every video derives from.
         public var seed: UInt64
+        /// What lies behind the object.
+        public var background: Background = .noise
+
+        /// The static backdrop of every video.
+        public enum Background: String, Sendable, Hashable, CaseIterable {
+            /// Gray pixel noise (values 100–139), independent per pixel: a single frame shows no
+            /// structure behind the object.
+            case noise
+            /// A smooth gray wave (a random low-frequency plane wave of amplitude 24 around 120):
+            /// masked regions of the background can be inferred from their neighbours, so
+            /// reconstruction objectives spend their effort on the object.
+            case smooth
+        }
 
         /// Creates a configuration; the default codec is H.264 at CRF 18 where libx264 exists,
         /// else MPEG-4 at quantiser 2.

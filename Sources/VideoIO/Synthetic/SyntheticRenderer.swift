@@ -63,8 +63,20 @@ extension SyntheticDataset {
             self.shape = shape
             self.colour = colour.rgb
             self.motion = motion
-            // A static gray texture behind, low in contrast, so the object is the only motion.
-            background = (0..<(c.width * c.height)).map { _ in UInt8(100 + g.nextInt(below: 40)) }
+            // A static gray backdrop, low in contrast, so the object is the only motion.
+            switch c.background {
+            case .noise:
+                background = (0..<(c.width * c.height)).map { _ in UInt8(100 + g.nextInt(below: 40)) }
+            case .smooth:
+                let angle = 2 * Double.pi * g.nextUniformDouble(), phase = 2 * Double.pi * g.nextUniformDouble()
+                let cycles = 0.5 + g.nextUniformDouble()
+                let k = 2 * Double.pi * cycles / Double(max(c.width, c.height))
+                let (kx, ky) = (k * cos(angle), k * sin(angle))
+                let (w, h) = (c.width, c.height)
+                background = (0..<(w * h)).map { i in
+                    UInt8((120 + 24 * sin(kx * Double(i % w) + ky * Double(i / w) + phase)).rounded())
+                }
+            }
             // A coarse texture riding on the object, so optical flow sees its motion inside it.
             texture = (0..<(Scene.textureSide * Scene.textureSide)).map { _ in 0.55 + 0.45 * g.nextUniform() }
             let side = Double(min(c.width, c.height))
