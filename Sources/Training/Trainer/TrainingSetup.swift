@@ -45,7 +45,10 @@ public final class TrainingSetup {
     ///   tokens on a backbone without them), ``BackboneConfigError``, and for `model.weights`
     ///   ``CheckpointError``, ``KeyMaps/RegistryError`` or ``WeightImportError`` — all before any
     ///   training.
-    public init(recipe: Recipe, loadingWeights: Bool = true) throws {
+    /// - Parameter ranks: the processes of a data-parallel run; per-iteration schedules count
+    ///   the steps of an epoch, which take `accumulation` batches from each of them.
+    public init(recipe: Recipe, loadingWeights: Bool = true, ranks: Int = 1) throws {
+        precondition(ranks >= 1, "TrainingSetup: ranks \(ranks) must be at least 1")
         try recipe.checkPaths()
         let data = recipe.data
         var dataset = try recipe.videoList()
@@ -128,12 +131,13 @@ public final class TrainingSetup {
             sampler: sampler, shuffle: true, dropLast: true, seed: recipe.seed, workerCount: data.workers,
             transform: objective.views == nil ? try ClipPipeline.training(data) : nil, views: objective.views,
             extras: extras))
-        guard loader.batchesPerEpoch >= recipe.training.accumulation else {
+        guard loader.batchesPerEpoch >= recipe.training.accumulation * ranks else {
             throw TrainerError.dataMismatch(
                 "\(dataset.count) clips make \(loader.batchesPerEpoch) batches of \(recipe.training.batchSize), "
-                + "fewer than the \(recipe.training.accumulation) an optimizer step needs")
+                + "fewer than the \(recipe.training.accumulation * ranks) an optimizer step needs"
+                + (ranks > 1 ? " (\(recipe.training.accumulation) on each of \(ranks) processes)" : ""))
         }
-        let stepsPerEpoch = loader.batchesPerEpoch / recipe.training.accumulation
+        let stepsPerEpoch = loader.batchesPerEpoch / (recipe.training.accumulation * ranks)
         schedule = TrainingSetup.schedule(recipe.schedule, base: o.lr, epochs: recipe.training.epochs,
                                           stepsPerEpoch: stepsPerEpoch)
         weightDecaySchedule = recipe.schedule.weightDecayEnd.map { end in
