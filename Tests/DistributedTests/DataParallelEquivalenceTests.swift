@@ -5,13 +5,19 @@ import _TestSupport
 /// `mpirun -np 2 videossl train` with batch B per rank against one process with batch B and
 /// accumulation 2, for the supervised, TIME and SVT objectives.
 ///
-/// The two runs are the same computation: every batch goes through the same forward pass (same
-/// batch size, one compute thread, draws from the batch's own streams), rank r takes batches
-/// 2k + r of the epoch that the single process takes as micro-batches 1 and 2 of step k, and the
-/// two gradients are summed and halved — by the accumulator in one, by MPI_SUM (one addition per
-/// element with two ranks, which is commutative) and × 0.5 in the other. SVT's centre takes the
-/// same summed teacher rows either way. So weights agree bit for bit; the tolerance of 1e-6
-/// only admits the logged loss, which is a mean of Double terms summed in another order.
+/// The two runs are the same computation up to the order of floating-point additions: every
+/// batch goes through the same forward pass (same batch size, one compute thread, draws from the
+/// batch's own streams), rank r takes batches 2k + r of the epoch, which the single process takes
+/// as micro-batches 1 and 2 of step k, and the two gradients are summed and halved — by the
+/// accumulator in one, by MPI_SUM and × 0.5 in the other. SVT's centre takes the same summed
+/// teacher rows either way. The one difference: the accumulator adds micro-batch 2's gradient
+/// contributions one by one onto micro-batch 1's total, while MPI adds two complete gradients,
+/// so a parameter used in several places (a bias shared by heads, a weight shared by views)
+/// rounds differently in the last bit. Measured after 6–8 steps at lr 1e-3: weights differ by at
+/// most 4e-7 (one in ten values differs at all) and the logged losses agree to 1e-7 relative.
+/// The tolerance, 1e-5 absolute on weights and relative on losses, leaves 25× headroom for other
+/// CPUs' kernel choices while failing on any real mistake (a per-iteration schedule counting the
+/// wrong steps, or SVT's centre fed twice, moved weights by 1e-2 and 8e-4 here).
 final class DataParallelEquivalenceTests: XCTestCase {
     static func recipe(kind: String, folder: String) throws -> String {
         let body: String
@@ -90,7 +96,7 @@ final class DataParallelEquivalenceTests: XCTestCase {
         XCTAssertEqual(a.keys.sorted(), Array(1...6))
         XCTAssertEqual(b.keys.sorted(), Array(1...6))
         for step in 1...6 {
-            XCTAssertEqual(a[step]!, b[step]!, accuracy: 1e-6 * max(1, abs(a[step]!)), "\(kind) loss at step \(step)")
+            XCTAssertEqual(a[step]!, b[step]!, accuracy: 1e-5 * max(1, abs(a[step]!)), "\(kind) loss at step \(step)")
         }
         // The loss moved: the runs trained, not merely started from the same weights.
         XCTAssertNotEqual(a[1]!, a[6]!)
@@ -98,7 +104,7 @@ final class DataParallelEquivalenceTests: XCTestCase {
         XCTAssertEqual(difference.steps.0, 6)
         XCTAssertEqual(difference.steps.1, 6)
         XCTAssertGreaterThan(difference.count, 1000)
-        XCTAssertLessThanOrEqual(difference.maxDifference, 1e-6, "\(kind): largest weight difference")
+        XCTAssertLessThanOrEqual(difference.maxDifference, 1e-5, "\(kind): largest weight difference")
     }
 
     func testSupervisedTwoRanksEqualOneProcessWithAccumulationTwo() throws { try check("supervised") }

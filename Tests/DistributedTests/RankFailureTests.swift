@@ -67,12 +67,12 @@ final class RankFailureTests: XCTestCase {
         let a = try MPIRun.losses(single), b = try MPIRun.losses(run)
         for step in (resumedFrom + 1)...end {
             let x = try XCTUnwrap(a[step]), y = try XCTUnwrap(b[step], "step \(step) missing after resume")
-            XCTAssertEqual(x, y, accuracy: 1e-6 * max(1, abs(x)), "loss at step \(step)")
+            XCTAssertEqual(x, y, accuracy: 1e-5 * max(1, abs(x)), "loss at step \(step)")
         }
         let difference = try MPIRun.weightDifference(single, run)
         XCTAssertEqual(difference.steps.0, end)
         XCTAssertEqual(difference.steps.1, end)
-        XCTAssertLessThanOrEqual(difference.maxDifference, 1e-6)
+        XCTAssertLessThanOrEqual(difference.maxDifference, 1e-5)
     }
 
     func testAHangingRankMakesTheOthersAbortWithAMessage() throws {
