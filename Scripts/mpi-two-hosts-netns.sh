@@ -42,7 +42,7 @@ for ns in vssl-a vssl-b; do
 done
 ip -n vssl-a link set vssl-veth-a up
 ip -n vssl-b link set vssl-veth-b up
-ip netns exec vssl-a ping -c 1 -W 2 10.77.0.2 >/dev/null && echo "vssl-a (10.77.0.1) reaches vssl-b (10.77.0.2) over veth"
+echo "namespaces vssl-a (10.77.0.1) and vssl-b (10.77.0.2) joined by a veth pair"
 
 # The rsh agent Open MPI calls as `agent [options] HOST COMMAND…`: HOST names the namespace.
 cat > "$agent" <<'AGENT'
@@ -60,7 +60,9 @@ chmod +x "$agent"
 
 recipe=${1:-}
 [ $# -gt 0 ] && shift
+own_recipe=false
 if [ -z "$recipe" ]; then
+    own_recipe=true
     "$videossl" make-synthetic --output "$work/data" --size 32 --frames 8 --per-class 2 --val-per-class 0 >/dev/null
     recipe="$work/recipe.yaml"
     cat > "$recipe" <<YAML
@@ -81,5 +83,13 @@ set -x
 ip netns exec vssl-a mpirun -np 2 --host 10.77.0.1:1,10.77.0.2:1 --oversubscribe --bind-to none \
     --mca plm_rsh_agent "$agent" --mca btl tcp,self \
     --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24 \
-    -x PATH -x LD_LIBRARY_PATH \
+    -x PATH \
     "$videossl" train --config "$recipe" --threads 1 "$@"
+set +x
+if $own_recipe; then
+    # The same steps in one process with accumulation 2: the losses should agree to ~1e-7.
+    "$videossl" train --config "$recipe" --distributed off --threads 1 train.accumulation=2 \
+        output_dir="$work/single" >/dev/null
+    echo "last step, two hosts:            $(tail -n 1 "$work/run/steps.jsonl")"
+    echo "last step, one process, accum 2: $(tail -n 1 "$work/single/steps.jsonl")"
+fi
