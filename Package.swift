@@ -135,7 +135,7 @@ let package = Package(
 
         .executableTarget(
             name: "DistributedBenchmarks",
-            dependencies: ["Distributed", "Training", "VideoTransformers", "TensorCore"],
+            dependencies: ["Distributed", "_CMPI", "Training", "VideoTransformers", "TensorCore"],
             path: "Benchmarks/DistributedBenchmarks"
         ),
 

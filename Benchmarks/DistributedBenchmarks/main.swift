@@ -6,6 +6,8 @@
 // - `allreduce`: seconds, algorithm bandwidth (bytes / s) and bus bandwidth (2(n−1)/n · bytes / s)
 //   of an in-place MPI all-reduce of Float buffers up to TimeSformer-B's gradient (every
 //   parameter of `timesformer_base_8x224`), raw and as the trainer's 25 MiB buckets;
+// - `blocking_seconds` beside each all-reduce: plain blocking `MPI_Allreduce` of the same buffer,
+//   the baseline for the deadline-polled non-blocking collective the trainer uses;
 // - `copy_GBps`: one-thread memcpy bandwidth of the same buffer in the same run (the baseline a
 //   shared-memory all-reduce is bounded by);
 // - `step`: a training step of a small TimeSformer alone (every rank computing at once, so the
@@ -13,6 +15,7 @@
 //   model, and their ratio (the overhead of data parallelism per step).
 import Distributed
 import Foundation
+import _CMPI
 import TensorCore
 import Training
 import VideoTransformers
@@ -59,9 +62,19 @@ for size in sizes {
         times.append(try seconds { try group.allReduce(&buffer, .sum) })
     }
     let t = median(Array(times.dropFirst()))
+    var blocking: [Double] = []
+    for _ in 0...repeats {
+        try group.barrier()
+        blocking.append(seconds {
+            _ = buffer.withUnsafeMutableBufferPointer { b in
+                MPI_Allreduce(cmpi_in_place(), b.baseAddress!, Int32(size), cmpi_float(), cmpi_sum(), cmpi_comm_world())
+            }
+        })
+    }
     let bytes = Double(size * 4)
     reduceRows.append(["floats": size, "seconds": t, "algbw_GBps": bytes / t / 1e9,
-                       "busbw_GBps": 2 * Double(n - 1) / Double(n) * bytes / t / 1e9])
+                       "busbw_GBps": 2 * Double(n - 1) / Double(n) * bytes / t / 1e9,
+                       "blocking_seconds": median(Array(blocking.dropFirst()))])
     if size == sizes.last! {
         var target = [Float](repeating: 0, count: size)
         let c = median((0..<repeats).map { _ in

@@ -158,9 +158,10 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
                 logger.critical("\(error)")
                 abort("\(error); stopping the job", status: 3)
             }
-            // Spin for the first millisecond (small reductions finish in microseconds), then
-            // sleep between polls so a waiting rank leaves its core to the others.
-            if now - start > 1_000_000 { usleep(polls % 16 == 0 ? 200 : 20) }
+            // Open MPI advances a non-blocking collective only inside MPI calls, so polls must
+            // come often: yield between them (other runnable threads get the core) and sleep
+            // only once the wait has lasted a second, when a rank is evidently busy elsewhere.
+            if now - start > 1_000_000_000 && polls % 64 == 0 { usleep(100) } else { sched_yield() }
         }
     }
 
