@@ -23,7 +23,7 @@ public protocol ProcessGroup: AnyObject {
     func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) throws
     /// Replaces `buffer` on every rank with the element-wise sum (or mean) over the ranks.
     func allReduce(_ buffer: UnsafeMutableBufferPointer<Float>, _ operation: ReductionOperation) throws
-    /// As ``allReduce(_:_:)-(UnsafeMutableBufferPointer<Float>,_)`` for Double values (metrics).
+    /// As `allReduce(_:_:)` for Double values (metrics).
     func allReduce(_ buffer: UnsafeMutableBufferPointer<Double>, _ operation: ReductionOperation) throws
     /// Returns once every rank has called it.
     func barrier() throws
@@ -33,7 +33,7 @@ public protocol ProcessGroup: AnyObject {
     func shutDown() throws
 }
 
-/// How ``ProcessGroup/allReduce(_:_:)-(UnsafeMutableBufferPointer<Float>,_)`` combines the ranks' values.
+/// How `ProcessGroup.allReduce(_:_:)` combines the ranks' values.
 public enum ReductionOperation: String, Sendable {
     /// The element-wise sum.
     case sum
@@ -49,12 +49,12 @@ extension ProcessGroup {
     /// Whether this process writes the run's files (rank 0).
     public var isPrimary: Bool { rank == 0 }
 
-    /// ``allReduce(_:_:)-(UnsafeMutableBufferPointer<Float>,_)`` over an array.
+    /// `allReduce(_:_:)` over an array.
     public func allReduce(_ values: inout [Float], _ operation: ReductionOperation) throws {
         try values.withUnsafeMutableBufferPointer { try allReduce($0, operation) }
     }
 
-    /// ``allReduce(_:_:)-(UnsafeMutableBufferPointer<Double>,_)`` over an array.
+    /// `allReduce(_:_:)` over an array.
     public func allReduce(_ values: inout [Double], _ operation: ReductionOperation) throws {
         try values.withUnsafeMutableBufferPointer { try allReduce($0, operation) }
     }

@@ -34,7 +34,9 @@ public final class TrainingSetup {
     public let loader: DataLoader
     /// What `model.weights` loaded, when the recipe names weights.
     public let weightReport: WeightReport?
-    /// The generator after initialisation: the trainer's stream (frame permutations and the like).
+    /// The generator after initialisation, kept in checkpoints. The draws of each batch (frame
+    /// permutations, masks, dropout) come from ``BatchStreams`` instead, so they do not depend on
+    /// which process or micro-batch handles the batch.
     public internal(set) var generator: RandomGenerator
 
     /// Builds every part of `recipe`; with `loadingWeights` false, `model.weights` is not read
