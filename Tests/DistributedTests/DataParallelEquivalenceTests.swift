@@ -14,7 +14,7 @@ import _TestSupport
 /// contributions one by one onto micro-batch 1's total, while MPI adds two complete gradients,
 /// so a parameter used in several places (a bias shared by heads, a weight shared by views)
 /// rounds differently in the last bit. Measured after 6–8 steps at lr 1e-3: weights differ by at
-/// most 4e-7 (one in ten values differs at all) and the logged losses agree to 1e-7 relative.
+/// most 4e-7 (10–16% of the values differ at all) and the logged losses agree to 1e-7 relative.
 /// The tolerance, 1e-5 absolute on weights and relative on losses, leaves 25× headroom for other
 /// CPUs' kernel choices while failing on any real mistake (a per-iteration schedule counting the
 /// wrong steps, or SVT's centre fed twice, moved weights by 1e-2 and 8e-4 here).
