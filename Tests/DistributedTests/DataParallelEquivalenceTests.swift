@@ -46,6 +46,19 @@ final class DataParallelEquivalenceTests: XCTestCase {
                 schedule: {policy: iteration_cosine, warmup_epochs: 1, end_lr: 1.0e-6, weight_decay_end: 0.4}
                 train: {epochs: 2, batch_size: 2, clip_grad_per_tensor: 3.0, checkpoint_every: 100, max_steps: 6}
                 """
+        case "videomae":
+            body = """
+                model:
+                  name: videomae_tiny_16x112
+                  overrides: {img_size: 32, patch_size: 8, num_frames: 4, embed_dim: 24, depth: 1, num_heads: 2,
+                              decoder_embed_dim: 16, decoder_depth: 1, decoder_num_heads: 2}
+                data: {root: \(MPIRun.data), train: train.txt, frames: 4, decode_size: [32, 32], scale_jitter: [32, 36],
+                       crop: 32, sampler: uniform, workers: 1}
+                objective: {kind: videomae, masking: tube, mask_ratio: 0.75, normalize_target: true, reconstructions_every: 1}
+                optimizer: {name: adamw, lr: 1.0e-3, betas: [0.9, 0.95], weight_decay: 0.05}
+                schedule: {policy: iteration_cosine, warmup_epochs: 1, warmup_start_lr: 0, end_lr: 1.0e-5}
+                train: {epochs: 2, batch_size: 2, checkpoint_every: 100, max_steps: 6}
+                """
         default:
             body = """
                 model:
@@ -105,9 +118,17 @@ final class DataParallelEquivalenceTests: XCTestCase {
         XCTAssertEqual(difference.steps.1, 6)
         XCTAssertGreaterThan(difference.count, 1000)
         XCTAssertLessThanOrEqual(difference.maxDifference, 1e-5, "\(kind): largest weight difference")
+        if kind == "videomae" {
+            // Rank 0 alone writes the objective's files: one image per epoch, as one process does.
+            let images = try FileManager.default.contentsOfDirectory(atPath: ranks + "/reconstructions").sorted()
+            XCTAssertEqual(images, try FileManager.default.contentsOfDirectory(atPath: single + "/reconstructions").sorted())
+            XCTAssertEqual(images, ["epoch-0.png", "epoch-1.png"])
+        }
     }
 
     func testSupervisedTwoRanksEqualOneProcessWithAccumulationTwo() throws { try check("supervised") }
     func testTIMETwoRanksEqualOneProcessWithAccumulationTwo() throws { try check("time") }
     func testSVTTwoRanksEqualOneProcessWithAccumulationTwo() throws { try check("svt") }
+    /// VideoMAE keeps no state across ranks; each batch's masks come from its own stream.
+    func testVideoMAETwoRanksEqualOneProcessWithAccumulationTwo() throws { try check("videomae") }
 }

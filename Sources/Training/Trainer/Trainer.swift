@@ -109,7 +109,8 @@ public final class Trainer {
         } else {
             recipe.outputDir = RunFolder.absolute(recipe.outputDir)
         }
-        setup = try TrainingSetup(recipe: recipe, loadingWeights: resumePoint == nil, ranks: processGroup.worldSize)
+        setup = try TrainingSetup(recipe: recipe, loadingWeights: resumePoint == nil, ranks: processGroup.worldSize,
+                                  writesFiles: processGroup.isPrimary)
         self.recipe = setup.recipe
         runDirectory = recipe.outputDir
         checkpoints = CheckpointStore(directory: runDirectory + "/checkpoints")

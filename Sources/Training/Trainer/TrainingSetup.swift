@@ -47,9 +47,12 @@ public final class TrainingSetup {
     ///   tokens on a backbone without them), ``BackboneConfigError``, and for `model.weights`
     ///   ``CheckpointError``, ``KeyMaps/RegistryError`` or ``WeightImportError`` — all before any
     ///   training.
-    /// - Parameter ranks: the processes of a data-parallel run; per-iteration schedules count
-    ///   the steps of an epoch, which take `accumulation` batches from each of them.
-    public init(recipe: Recipe, loadingWeights: Bool = true, ranks: Int = 1) throws {
+    /// - Parameters:
+    ///   - ranks: the processes of a data-parallel run; per-iteration schedules count the steps
+    ///     of an epoch, which take `accumulation` batches from each of them.
+    ///   - writesFiles: false on every rank but 0, whose objective alone gets the run folder for
+    ///     files of its own (VideoMAE's reconstruction images).
+    public init(recipe: Recipe, loadingWeights: Bool = true, ranks: Int = 1, writesFiles: Bool = true) throws {
         precondition(ranks >= 1, "TrainingSetup: ranks \(ranks) must be at least 1")
         try recipe.checkPaths()
         let data = recipe.data
@@ -86,7 +89,8 @@ public final class TrainingSetup {
         let objective = try Objectives.make(recipe.objective, context: ObjectiveContext(
             backbone: backbone, backboneName: resolved.model.name, classCount: config.numClasses,
             frames: data.frames, crop: data.crop, backboneOverrides: resolved.model.overrides,
-            epochs: recipe.training.epochs, data: data, outputDirectory: recipe.outputDir), using: &generator)
+            epochs: recipe.training.epochs, data: data, outputDirectory: writesFiles ? recipe.outputDir : nil),
+            using: &generator)
         let model = try TrainingModel(backbone: backbone, heads: objective.heads)
         self.objective = objective
         self.model = model
