@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "TemporalSSL", targets: ["TemporalSSL"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "VideoSSLCommands", targets: ["VideoSSLCommands"]),
+        .library(name: "Distributed", targets: ["Distributed"]),
         .executable(name: "videossl", targets: ["videossl"]),
     ],
     dependencies: [
@@ -30,6 +31,12 @@ let package = Package(
             name: "_CFFmpeg",
             pkgConfig: "libavformat",
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev"])]
+        ),
+        // Open MPI, for the Distributed target only (Training sees a protocol, not MPI).
+        .systemLibrary(
+            name: "_CMPI",
+            pkgConfig: "ompi",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]
         ),
         // glibc's <malloc.h> (heap statistics for the activation-memory estimate); links nothing.
         .systemLibrary(name: "_CMalloc"),
@@ -60,6 +67,11 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Data-parallel training over Open MPI: a ProcessGroup for Training's trainer.
+        .target(
+            name: "Distributed",
+            dependencies: ["Training", "_CMPI", .product(name: "Logging", package: "swift-log")]
+        ),
         // The command set as a library, so a program with backbones of its own can offer all of it.
         .target(
             name: "VideoSSLCommands",
@@ -68,7 +80,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "videossl", dependencies: ["VideoSSLCommands"]),
+        .executableTarget(name: "videossl", dependencies: ["VideoSSLCommands", "Distributed"]),
         .executableTarget(
             name: "TinyTransformerExample",
             dependencies: ["TensorCore"],
@@ -121,6 +133,12 @@ let package = Package(
             path: "Benchmarks/LoaderBenchmarks"
         ),
 
+        .executableTarget(
+            name: "DistributedBenchmarks",
+            dependencies: ["Distributed", "_CMPI", "Training", "VideoTransformers", "TensorCore"],
+            path: "Benchmarks/DistributedBenchmarks"
+        ),
+
         // Tests: one target per library target, plus shared helpers.
         .target(name: "_TestSupport", dependencies: ["TensorCore"], path: "Tests/_TestSupport"),
         .testTarget(
@@ -143,6 +161,10 @@ let package = Package(
         .testTarget(
             name: "VideoSSLCLITests",
             dependencies: ["videossl", "VideoSSLCommands", "VideoIO", "VideoTransformers", "TensorCore", "_TestSupport"]
+        ),
+        .testTarget(
+            name: "DistributedTests",
+            dependencies: ["videossl", "Distributed", "Training", "TensorCore", "VideoIO", "_TestSupport"]
         ),
         .testTarget(
             name: "TrainingTests", dependencies: ["Training", "TensorCore", "VideoIO", "VideoTransformers", "TemporalSSL", "_TestSupport"],

@@ -3,7 +3,7 @@
 # non-interactive; does nothing when everything is present.
 set -euo pipefail
 
-packages=(pkg-config libopenblas-dev liblapacke-dev libavformat-dev libavcodec-dev libswscale-dev)
+packages=(pkg-config libopenblas-dev liblapacke-dev libavformat-dev libavcodec-dev libswscale-dev libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

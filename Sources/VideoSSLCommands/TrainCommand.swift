@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
+import TensorCore
 import Training
 import VideoIO
+
+extension ProcessGroups.Mode: ExpressibleByArgument {}
 
 /// `videossl train`: runs a recipe, or continues a run from its newest complete checkpoint.
 struct TrainCommand: ParsableCommand {
@@ -14,6 +17,11 @@ struct TrainCommand: ParsableCommand {
         it was resumed from. Metrics (steps.jsonl/.csv, epochs.jsonl/.csv with validation), \
         curves.svg, config.yaml, checkpoints/ and checkpoints/best are written to output_dir. A new \
         run refuses an output_dir that holds another run unless --overwrite is given.
+
+        Data-parallel: `mpirun -np N videossl train --config FILE` trains on N processes (weights \
+        from rank 0, each rank its share of every epoch, gradients averaged); rank 0 alone prints \
+        and writes files. Each process takes its share of this machine's cores unless --threads \
+        says otherwise.
         """)
 
     @Option(help: "The recipe, e.g. configs/demo.yaml.")
@@ -25,12 +33,45 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Replace another run's checkpoints, logs and plots in output_dir.")
     var overwrite = false
 
+    @Option(help: "Processes: auto (MPI when started by mpirun), mpi or off.")
+    var distributed: ProcessGroups.Mode = .automatic
+
+    @Option(help: "Compute threads of this process (default: the cores divided by the processes on this machine).")
+    var threads: Int?
+
+    @Option(help: "Seconds a collective between processes may take before the job is stopped.")
+    var collectiveTimeout: Double = 300
+
     @Argument(help: "key=value overrides of the recipe.")
     var overrides: [String] = []
+
+    func validate() throws {
+        if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
+        guard collectiveTimeout > 0 else { throw ValidationError("--collective-timeout must be positive") }
+    }
 
     func run() throws {
         FFmpegLogLevel.set(.error)
         guard resume == nil || !overwrite else { throw ValidationError("--overwrite and --resume exclude each other") }
+        let group = try ProcessGroups.make(distributed, options: .init(collectiveTimeout: collectiveTimeout))
+        if let threads {
+            ComputeContext.threadCount = threads
+        } else if group.isDistributed {
+            ComputeContext.threadCount = ProcessGroups.threadsPerProcess(localProcesses: group.localSize)
+        }
+        guard group.isDistributed else { return try train(in: group) }
+        do {
+            try train(in: group)
+            try group.shutDown()
+        } catch {
+            // One rank's error ends every rank at once instead of leaving them in a collective.
+            group.abort("error: \(error)", status: 1)
+        }
+    }
+
+    private func train(in group: any ProcessGroup) throws {
+        let primary = group.isPrimary
+        func print(_ item: Any) { if primary { Swift.print(item) } }
         // Resolved once: finding the newest intact checkpoint hashes its files.
         let point = try resume.map(CheckpointStore.resolveForResume)
         let recipe: Recipe
@@ -41,9 +82,13 @@ struct TrainCommand: ParsableCommand {
         } else {
             throw ValidationError("give --config FILE, or --resume DIR to continue a run")
         }
-        let trainer = try Trainer(recipe: recipe, resumingFrom: point, overwrite: overwrite)
+        let trainer = try Trainer(recipe: recipe, resumingFrom: point, overwrite: overwrite, processGroup: group)
         print("model \(trainer.recipe.model.name) (\(type(of: trainer.backbone)), \(trainer.backbone.parameterCount) parameters), "
               + "objective \(trainer.recipe.objective.kind), run folder \(trainer.runDirectory)")
+        if group.isDistributed {
+            print("\(group.worldSize) processes (\(group.localSize) on this machine), \(ComputeContext.threadCount) threads each, "
+                  + "batch \(trainer.recipe.training.batchSize) per process")
+        }
         for note in trainer.resumeNotes { print("note: \(note)") }
         if resume != nil, let checkpoint = trainer.lastCheckpoint {
             print("resumed from \(checkpoint) at step \(trainer.step) (\(trainer.position)); writing to \(trainer.runDirectory)")
@@ -54,9 +99,9 @@ struct TrainCommand: ParsableCommand {
             for line in MemoryEstimateText.lines(estimate) { print("  " + line) }
         }
         let display = ProgressDisplay(every: recipe.training.logEvery)
-        trainer.onEvent = { display.show($0) }
+        if primary { trainer.onEvent = { display.show($0) } }
         try trainer.run()
-        display.finish()
+        if primary { display.finish() }
         if !trainer.validations.isEmpty {
             print("\nvalidation (\(trainer.recipe.data.val ?? "")):")
             print(ValidationTable.text(trainer.validations))

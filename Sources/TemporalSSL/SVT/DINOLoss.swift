@@ -65,8 +65,16 @@ public final class DINOLoss: Module {
 
     /// `c ← m·c + (1 − m)·mean(teacher rows)`.
     public func updateCenter(teacher: Tensor) {
-        let rows = Float(teacher.shape[0])
-        let batchCenter = teacher.detached().sum(axis: 0, keepDims: true) * (1 / rows)
+        updateCenter(rowSum: teacher.detached().sum(axis: 0, keepDims: true), rows: teacher.shape[0])
+    }
+
+    /// `c ← m·c + (1 − m)·rowSum/rows` from the column sums `[1, K]` of `rows` teacher rows —
+    /// gathered over several batches or processes, as the reference all-reduces the sum before
+    /// dividing by the global row count.
+    public func updateCenter(rowSum: Tensor, rows: Int) {
+        precondition(rows > 0 && rowSum.shape == center.value.shape,
+                     "DINOLoss.updateCenter: row sum \(rowSum.shape) of \(rows) rows for centre \(center.value.shape)")
+        let batchCenter = rowSum * (1 / Float(rows))
         center.value = noGrad { center.value * centerMomentum + batchCenter * (1 - centerMomentum) }
     }
 }

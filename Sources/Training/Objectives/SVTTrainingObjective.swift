@@ -120,6 +120,8 @@ public final class SVTTrainingObjective: TrainingObjective {
     /// The teacher's head (inside ``SVTParts/teacher``).
     private let teacherHead: DINOHead
     private var pairs: [(student: Parameter, teacher: Parameter)] = []
+    /// Column sums and row count of the teacher outputs since the last optimizer step.
+    private var pendingCenter: (sum: Tensor, rows: Int)?
 
     /// Builds the student head, the teacher (backbone and head of the same shapes, not trained by
     /// gradients) and the loss.
@@ -177,8 +179,29 @@ public final class SVTTrainingObjective: TrainingObjective {
             teacherHead(SVTTrainingObjective.classEmbeddings(of: Array(batch.views.prefix(2)), backbone: parts.teacher.backbone))
         }.detached()
         let loss = parts.loss(student: studentOut, teacher: teacherOut, epoch: batch.epoch)
-        parts.loss.updateCenter(teacher: teacherOut)
+        // The centre moves once per optimizer step from every micro-batch's and every rank's
+        // teacher rows (``reduceAcrossRanks(_:)``), as DINO's all-reduced `update_center`.
+        let rowSum = noGrad { teacherOut.sum(axis: 0, keepDims: true) }
+        if let pending = pendingCenter {
+            pendingCenter = (noGrad { pending.sum + rowSum }, pending.rows + teacherOut.shape[0])
+        } else {
+            pendingCenter = (rowSum, teacherOut.shape[0])
+        }
         return ObjectiveOutput(terms: LossTerms([("dino", loss)]))
+    }
+
+    /// Drops the teacher rows gathered since the last step.
+    public func discardPendingState() { pendingCenter = nil }
+
+    /// Moves the DINO centre toward the mean teacher row of this step: the column sums of every
+    /// micro-batch are summed over the ranks and divided by the global row count.
+    public func reduceAcrossRanks(_ group: any ProcessGroup) throws {
+        guard let pending = pendingCenter else { return }
+        pendingCenter = nil
+        var values = pending.sum.scalars + [Float(pending.rows)]
+        try group.allReduce(&values, .sum)
+        let rows = Int(values.removeLast())
+        parts.loss.updateCenter(rowSum: Tensor(shape: pending.sum.shape, scalars: values), rows: rows)
     }
 
     /// Class embeddings `[V·B, C]` (view-major) of views `[B, T_v, 3, S_v, S_v]`, consecutive views

@@ -5,7 +5,7 @@ import VideoIO
 /// Label-smoothed cross-entropy on the class logits: the supervised baseline (`kind: supervised`).
 ///
 /// With `mixup` or `cutmix` above 0 each batch is first mixed with ``Mixup`` (timm's batch mode,
-/// as VideoMAE fine-tunes: `mixup: 0.8`, `cutmix: 1.0`), drawing from the trainer's generator
+/// as VideoMAE fine-tunes: `mixup: 0.8`, `cutmix: 1.0`), drawing from the batch's generator (``BatchStreams``)
 /// before the forward pass, and the loss is the soft-target cross-entropy against the mixed,
 /// `label_smoothing`-smoothed targets. The training top-1 is then not reported, as in VideoMAE
 /// (`class_acc` is None with mixup): the logits belong to mixed clips, which have no single label.

@@ -38,6 +38,17 @@ public protocol TrainingObjective: AnyObject {
     /// gradients (DINO's frozen last layer in the first epoch). A parameter whose gradient is
     /// removed (`zeroGrad()`) is not updated at all in that step.
     func willApplyGradients(epoch: Int)
+    /// Called once per optimizer step, after the gradients were averaged over the processes of
+    /// `group` and before clipping: combines state the method keeps per process as its reference
+    /// does across GPUs (SVT: the DINO centre from the teacher outputs of every micro-batch and
+    /// rank). With one process `group` is a ``SingleProcessGroup``; the call still happens.
+    ///
+    /// BatchNorm statistics stay per rank (as PyTorch DDP without `SyncBatchNorm`); a method
+    /// that wants them synchronised reduces its buffers here.
+    func reduceAcrossRanks(_ group: any ProcessGroup) throws
+    /// Forgets what ``lossTerms(_:model:using:)`` gathered for the next step without applying it
+    /// (after the memory estimate's forward pass, or micro-batches an epoch's end drops).
+    func discardPendingState()
 }
 
 extension TrainingObjective {
@@ -59,6 +70,10 @@ extension TrainingObjective {
     }
     /// Nothing to do after a step.
     public func didStep(_ step: Int, of totalSteps: Int) {}
+    /// No state to combine across processes.
+    public func reduceAcrossRanks(_ group: any ProcessGroup) throws {}
+    /// Nothing gathered between steps.
+    public func discardPendingState() {}
 }
 
 /// The result of one objective step.

@@ -25,9 +25,10 @@ public struct GradientAccumulator: Sendable {
 
     /// Counts a micro-batch whose backward pass has run. On the last one of a group it divides
     /// the gradients by the number of micro-batches, runs `beforeStep` (e.g. clipping), steps and
-    /// zeroes the gradients; returns whether it stepped.
+    /// zeroes the gradients; returns whether it stepped. An error thrown by `beforeStep` leaves
+    /// the parameters unchanged.
     @discardableResult
-    public mutating func finishMicroBatch(_ optimizer: some Optimizer, beforeStep: () -> Void = {}) -> Bool {
+    public mutating func finishMicroBatch(_ optimizer: some Optimizer, beforeStep: () throws -> Void = {}) rethrows -> Bool {
         pending += 1
         guard pending == microBatches else { return false }
         pending = 0
@@ -41,7 +42,7 @@ public struct GradientAccumulator: Sendable {
                 parameter.grad = grad
             }
         }
-        beforeStep()
+        try beforeStep()
         optimizer.step()
         optimizer.zeroGrad()
         return true

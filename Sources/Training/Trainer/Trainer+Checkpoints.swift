@@ -28,7 +28,10 @@ extension Trainer {
     /// checkpoint loss so far is remembered (``lastSaneCheckpoint``) and never pruned, so a run that
     /// diverges slowly — loss climbing to 1e16 before it turns NaN — still names a checkpoint worth
     /// resuming from.
+    ///
+    /// In a data-parallel run only rank 0 writes; on other ranks this does nothing.
     public func writeCheckpoint() throws {
+        guard processGroup.isPrimary else { return }
         let checkpoint = currentCheckpoint()
         let mean = checkpoint.state.meanLoss
         let sane = mean.map { m in m.isFinite && bestCheckpointLoss.map { m <= Trainer.saneBound(best: $0) } ?? true } ?? true

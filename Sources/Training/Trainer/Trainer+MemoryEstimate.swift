@@ -39,6 +39,7 @@ extension Trainer {
             // The same modules were read a moment ago, so the paths match and restoring cannot fail.
             try! model.restoreRandomLayerStates(layers)
             for (buffer, value) in buffers { buffer.value = value }
+            objective.discardPendingState()
             model.setTraining(wasTraining)
         }
         let o = recipe.optimizer

@@ -42,6 +42,10 @@ public final class Trainer {
     public let checkpoints: CheckpointStore
     /// What resuming had to say (damaged checkpoints passed over), empty otherwise.
     public private(set) var resumeNotes: [String] = []
+    /// The processes training together (``SingleProcessGroup`` unless started under a launcher):
+    /// weights start from rank 0's, each rank reads its shard of every epoch, gradients and
+    /// logged metrics are averaged over the ranks, and only rank 0 writes files.
+    public let processGroup: any ProcessGroup
     /// Receives progress; called on the training thread.
     public var onEvent: ((TrainerEvent) -> Void)?
     /// Runs after every epoch besides the built-in validation; its numbers are logged with the epoch.
@@ -80,20 +84,33 @@ public final class Trainer {
     /// - Throws: ``RunFolderError`` when `output_dir` holds another run, and what
     ///   ``TrainingSetup/init(recipe:)`` and ``TrainingCheckpointError`` report — all before any
     ///   training.
-    public convenience init(recipe: Recipe, resume: String? = nil, overwrite: Bool = false) throws {
-        try self.init(recipe: recipe, resumingFrom: resume.map(CheckpointStore.resolveForResume), overwrite: overwrite)
+    ///   - processGroup: the processes of a data-parallel run (default: this one alone).
+    public convenience init(
+        recipe: Recipe, resume: String? = nil, overwrite: Bool = false,
+        processGroup: any ProcessGroup = SingleProcessGroup()
+    ) throws {
+        try self.init(recipe: recipe, resumingFrom: resume.map(CheckpointStore.resolveForResume), overwrite: overwrite,
+                      processGroup: processGroup)
     }
 
     /// As ``init(recipe:resume:overwrite:)`` from a resume point already resolved (and its files
     /// verified) with ``CheckpointStore/resolveForResume(_:)``.
-    public init(recipe: Recipe, resumingFrom resumePoint: CheckpointStore.ResumePoint?, overwrite: Bool = false) throws {
+    ///
+    /// In a data-parallel run every rank resumes from the same checkpoint folder (a filesystem
+    /// all ranks see), and rank 0's weights and buffers are then broadcast to every rank.
+    public init(
+        recipe: Recipe, resumingFrom resumePoint: CheckpointStore.ResumePoint?, overwrite: Bool = false,
+        processGroup: any ProcessGroup = SingleProcessGroup()
+    ) throws {
+        self.processGroup = processGroup
         var recipe = recipe
         if let resumePoint {
             recipe.outputDir = RunFolder.absolute(resumePoint.runFolder)
         } else {
             recipe.outputDir = RunFolder.absolute(recipe.outputDir)
         }
-        setup = try TrainingSetup(recipe: recipe, loadingWeights: resumePoint == nil)
+        setup = try TrainingSetup(recipe: recipe, loadingWeights: resumePoint == nil, ranks: processGroup.worldSize,
+                                  writesFiles: processGroup.isPrimary)
         self.recipe = setup.recipe
         runDirectory = recipe.outputDir
         checkpoints = CheckpointStore(directory: runDirectory + "/checkpoints")
@@ -106,13 +123,15 @@ public final class Trainer {
             for note in resumeNotes { logger.warning("\(note)") }
             try restore(from: resumePoint.checkpoint)
             bestValue = checkpoints.bestRecord()?.value
-        } else {
+        } else if processGroup.isPrimary {
             try RunFolder.claim(runDirectory, overwrite: overwrite)
         }
+        if processGroup.isDistributed { try broadcastModelState() }
     }
 
     /// Optimizer steps per epoch (the batches of an epoch that do not fill a step are skipped).
-    public var stepsPerEpoch: Int { loader.batchesPerEpoch / recipe.training.accumulation }
+    /// A step takes `accumulation` batches from each of the ``processGroup``'s ranks.
+    public var stepsPerEpoch: Int { loader.batchesPerEpoch / (recipe.training.accumulation * processGroup.worldSize) }
 
     /// The step the run ends at: every epoch, or `train.max_steps` if smaller.
     public var totalSteps: Int {
@@ -131,11 +150,15 @@ public final class Trainer {
     /// - Throws: ``TrainerError/nonFiniteLoss(step:terms:lastCheckpoint:)`` (the last checkpoint
     ///   stays as it was), loader and evaluation errors, or ``TrainingCheckpointError``.
     public func run(stopAfter limit: Int? = nil) throws {
-        try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
-        try recipe.yaml.write(toFile: runDirectory + "/config.yaml", atomically: true, encoding: .utf8)
-        let stepLog = try MetricsLog(directory: runDirectory, name: "steps", keepingRowsUpTo: step)
-        let epochLog = try MetricsLog(directory: runDirectory, name: "epochs", keepingRowsUpTo: step)
-        if validations.isEmpty {
+        let primary = processGroup.isPrimary, ranks = processGroup.worldSize
+        var stepLog: MetricsLog?, epochLog: MetricsLog?
+        if primary {
+            try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+            try recipe.yaml.write(toFile: runDirectory + "/config.yaml", atomically: true, encoding: .utf8)
+            stepLog = try MetricsLog(directory: runDirectory, name: "steps", keepingRowsUpTo: step)
+            epochLog = try MetricsLog(directory: runDirectory, name: "epochs", keepingRowsUpTo: step)
+        }
+        if validations.isEmpty, let epochLog {
             // A resumed run's table starts with the validations its earlier processes logged.
             let bestStep = checkpoints.bestRecord()?.step
             for row in epochLog.rows where row["val_top1"] != nil {
@@ -152,9 +175,12 @@ public final class Trainer {
         let started = Date()
         let startStep = step
 
+        let buckets = GradientBuckets(parameters: optimizer.namedParameters.map(\.parameter))
+        let shard = DataLoader.Shard(index: processGroup.rank, count: ranks)
+        let usedBatches = stepsPerEpoch * accumulation * ranks
         while step < target && position.epoch < recipe.training.epochs {
             let epoch = position.epoch
-            let batches = loader.batches(from: position)
+            let batches = loader.batches(from: position, shard: shard, end: usedBatches)
             defer { batches.close() }
             optimizer.zeroGrad()
             var accumulator = GradientAccumulator(microBatches: accumulation)
@@ -164,27 +190,44 @@ public final class Trainer {
 
             while step < target, let batch = try batches.next() {
                 waited += batch.dataWaitSeconds
+                // Every draw of this batch is a function of its place in the epoch (BatchStreams),
+                // so it does not depend on the rank or micro-batch that handles it.
+                var batchGenerator = BatchStreams.objective(seed: recipe.seed, epoch: epoch, batch: batch.position.batchIndex)
+                var layerGenerator = BatchStreams.layers(seed: recipe.seed, epoch: epoch, batch: batch.position.batchIndex)
+                model.reseedRandomLayers(using: &layerGenerator)
                 let output = try objective.lossTerms(
                     TrainingBatch(clips: batch.clips, labels: batch.labels, views: batch.views, extras: batch.extras,
                                   epoch: epoch, step: step),
-                    model: model, using: &generator)
-                let values = output.terms.values
-                let total = values.reduce(0.0) { $0 + Double($1.value) }
+                    model: model, using: &batchGenerator)
+                var values = output.terms.values.map { ($0.name, Double($0.value)) }
+                var batchClips = 0, batchCorrect = 0
+                if let logits = output.logits {
+                    batchClips = batch.labels.count
+                    batchCorrect = zip(logits.argmax(axis: 1), batch.labels).filter { $0 == $1 }.count
+                }
+                if ranks > 1 {
+                    // The logged terms are the means over the ranks; a non-finite loss on any rank
+                    // stops every rank here, before a collective could wait for it.
+                    var reduced = values.map(\.1) + [Double(batchClips), Double(batchCorrect)]
+                    try processGroup.allReduce(&reduced, .sum)
+                    for i in values.indices { values[i].1 = reduced[i] / Double(ranks) }
+                    batchClips = Int(reduced[values.count])
+                    batchCorrect = Int(reduced[values.count + 1])
+                }
+                let total = values.reduce(0.0) { $0 + $1.1 }
                 guard total.isFinite else {
                     var named: [String: Double] = [:]
-                    for (n, v) in values { named[n] = Double(v) }
+                    for (n, v) in values { named[n] = v }
                     throw TrainerError.nonFiniteLoss(step: step, terms: named, lastCheckpoint: lastSaneCheckpoint ?? lastCheckpoint)
                 }
                 output.terms.total.backward()
                 for (n, v) in values {
                     if sums[n] == nil { order.append(n) }
-                    sums[n, default: 0] += Double(v)
+                    sums[n, default: 0] += v
                 }
                 sums["loss", default: 0] += total
-                if let logits = output.logits {
-                    clips += batch.labels.count
-                    correct += zip(logits.argmax(axis: 1), batch.labels).filter { $0 == $1 }.count
-                }
+                clips += batchClips
+                correct += batchCorrect
 
                 let lr = setup.schedule.learningRate(atEpoch: Double(step) / Double(stepsPerEpoch))
                 optimizer.learningRate = lr
@@ -194,7 +237,9 @@ public final class Trainer {
                         optimizer.parameterGroups[g].weightDecay = decay
                     }
                 }
-                let stepped = accumulator.finishMicroBatch(optimizer) {
+                let stepped = try accumulator.finishMicroBatch(optimizer) {
+                    try buckets.average(over: processGroup)
+                    try objective.reduceAcrossRanks(processGroup)
                     let parameters = optimizer.namedParameters.map(\.parameter)
                     if let maxNorm = recipe.training.clipGradNorm {
                         _ = clipGradNorm(parameters, maxNorm: Float(maxNorm))
@@ -214,13 +259,13 @@ public final class Trainer {
 
                 let seconds = Date().timeIntervalSince(stepStart)
                 let perStep = Date().timeIntervalSince(started) / Double(step - startStep)
-                let batchClips = batch.labels.count * accumulation
+                let stepClips = batch.labels.count * accumulation * ranks
                 let progress = TrainingProgress(
                     step: step, totalSteps: target, epoch: epoch,
                     terms: order.map { ($0, sums[$0]! / Double(accumulation)) },
                     loss: sums["loss"]! / Double(accumulation), learningRate: lr,
                     trainTop1: clips > 0 ? Double(correct) / Double(clips) : .nan,
-                    clipsPerSecond: Double(batchClips) / max(seconds, 1e-9),
+                    clipsPerSecond: Double(stepClips) / max(seconds, 1e-9),
                     dataWaitShare: min(1, waited / max(seconds, 1e-9)),
                     etaSeconds: perStep * Double(target - step))
                 var row: [String: Double] = ["step": Double(step), "epoch": Double(epoch), "lr": lr,
@@ -229,14 +274,14 @@ public final class Trainer {
                                              "data_wait": progress.dataWaitShare]
                 if clips > 0 { row["train_top1"] = progress.trainTop1 }
                 for (n, v) in progress.terms { row[n] = v }
-                try stepLog.append(row)
+                try stepLog?.append(row)
                 for (key, value) in row where !["step", "epoch", "lr", "clips_per_s", "data_wait"].contains(key) {
                     epochSums[key, default: 0] += value
                 }
                 epochSteps += 1
                 onEvent?(.step(progress))
 
-                if step % recipe.training.checkpointEvery == 0 || step == target {
+                if primary && (step % recipe.training.checkpointEvery == 0 || step == target) {
                     try writeCheckpoint()
                     lastWritten = step
                 }
@@ -248,6 +293,7 @@ public final class Trainer {
                 // The epoch is over: batches that did not fill a step are dropped with their gradients.
                 if position.epoch == epoch { position = DataLoader.Position(epoch: epoch + 1) }
                 optimizer.zeroGrad()
+                objective.discardPendingState()
                 var metrics = epochSums.mapValues { $0 / Double(max(epochSteps, 1)) }
                 metrics["step"] = Double(step)
                 metrics["epoch"] = Double(epoch)
@@ -260,20 +306,37 @@ public final class Trainer {
                     defer { model.train() }
                     for (key, value) in try hook(self) { metrics[key] = value }
                 }
-                if epochSteps > 0 { try epochLog.append(metrics) }
+                if epochSteps > 0 { try epochLog?.append(metrics) }
                 onEvent?(.epochEnded(epoch: epoch, metrics: metrics))
-                try writePlot(steps: stepLog, epochs: epochLog)
+                if let stepLog, let epochLog { try writePlot(steps: stepLog, epochs: epochLog) }
             }
         }
-        if lastWritten != step { try writeCheckpoint() }
+        if primary && lastWritten != step { try writeCheckpoint() }
         if let validation, step == totalSteps, step > startStep, validations.last?.step != step {
             // `train.max_steps` ended the run inside an epoch: its weights are still validated once.
             var metrics = try validate(epoch: position.epoch, with: validation)
             metrics["step"] = Double(step)
             metrics["epoch"] = Double(position.epoch)
-            try epochLog.append(metrics)
+            try epochLog?.append(metrics)
         }
-        try writePlot(steps: stepLog, epochs: epochLog)
+        if let stepLog, let epochLog { try writePlot(steps: stepLog, epochs: epochLog) }
+    }
+
+    /// Replaces every rank's weights and buffers with rank 0's (one broadcast of all of them).
+    func broadcastModelState() throws {
+        let state = model.stateDict()
+        var flat: [Float] = []
+        flat.reserveCapacity(state.reduce(0) { $0 + $1.1.scalars.count })
+        for (_, tensor) in state { flat += tensor.scalars }
+        try processGroup.broadcast(&flat, root: 0)
+        var offset = 0
+        var received: [(String, Tensor)] = []
+        for (key, tensor) in state {
+            let n = tensor.scalars.count
+            received.append((key, Tensor(shape: tensor.shape, scalars: Array(flat[offset..<offset + n]))))
+            offset += n
+        }
+        try model.loadStateDict(received)
     }
 
     private func writePlot(steps: MetricsLog, epochs: MetricsLog) throws {

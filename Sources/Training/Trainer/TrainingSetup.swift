@@ -34,7 +34,9 @@ public final class TrainingSetup {
     public let loader: DataLoader
     /// What `model.weights` loaded, when the recipe names weights.
     public let weightReport: WeightReport?
-    /// The generator after initialisation: the trainer's stream (frame permutations and the like).
+    /// The generator after initialisation, kept in checkpoints. The draws of each batch (frame
+    /// permutations, masks, dropout) come from ``BatchStreams`` instead, so they do not depend on
+    /// which process or micro-batch handles the batch.
     public internal(set) var generator: RandomGenerator
 
     /// Builds every part of `recipe`; with `loadingWeights` false, `model.weights` is not read
@@ -45,7 +47,13 @@ public final class TrainingSetup {
     ///   tokens on a backbone without them), ``BackboneConfigError``, and for `model.weights`
     ///   ``CheckpointError``, ``KeyMaps/RegistryError`` or ``WeightImportError`` — all before any
     ///   training.
-    public init(recipe: Recipe, loadingWeights: Bool = true) throws {
+    /// - Parameters:
+    ///   - ranks: the processes of a data-parallel run; per-iteration schedules count the steps
+    ///     of an epoch, which take `accumulation` batches from each of them.
+    ///   - writesFiles: false on every rank but 0, whose objective alone gets the run folder for
+    ///     files of its own (VideoMAE's reconstruction images).
+    public init(recipe: Recipe, loadingWeights: Bool = true, ranks: Int = 1, writesFiles: Bool = true) throws {
+        precondition(ranks >= 1, "TrainingSetup: ranks \(ranks) must be at least 1")
         try recipe.checkPaths()
         let data = recipe.data
         var dataset = try recipe.videoList()
@@ -81,7 +89,8 @@ public final class TrainingSetup {
         let objective = try Objectives.make(recipe.objective, context: ObjectiveContext(
             backbone: backbone, backboneName: resolved.model.name, classCount: config.numClasses,
             frames: data.frames, crop: data.crop, backboneOverrides: resolved.model.overrides,
-            epochs: recipe.training.epochs, data: data, outputDirectory: recipe.outputDir), using: &generator)
+            epochs: recipe.training.epochs, data: data, outputDirectory: writesFiles ? recipe.outputDir : nil),
+            using: &generator)
         let model = try TrainingModel(backbone: backbone, heads: objective.heads)
         self.objective = objective
         self.model = model
@@ -128,12 +137,13 @@ public final class TrainingSetup {
             sampler: sampler, shuffle: true, dropLast: true, seed: recipe.seed, workerCount: data.workers,
             transform: objective.views == nil ? try ClipPipeline.training(data) : nil, views: objective.views,
             extras: extras))
-        guard loader.batchesPerEpoch >= recipe.training.accumulation else {
+        guard loader.batchesPerEpoch >= recipe.training.accumulation * ranks else {
             throw TrainerError.dataMismatch(
                 "\(dataset.count) clips make \(loader.batchesPerEpoch) batches of \(recipe.training.batchSize), "
-                + "fewer than the \(recipe.training.accumulation) an optimizer step needs")
+                + "fewer than the \(recipe.training.accumulation * ranks) an optimizer step needs"
+                + (ranks > 1 ? " (\(recipe.training.accumulation) on each of \(ranks) processes)" : ""))
         }
-        let stepsPerEpoch = loader.batchesPerEpoch / recipe.training.accumulation
+        let stepsPerEpoch = loader.batchesPerEpoch / (recipe.training.accumulation * ranks)
         schedule = TrainingSetup.schedule(recipe.schedule, base: o.lr, epochs: recipe.training.epochs,
                                           stepsPerEpoch: stepsPerEpoch)
         weightDecaySchedule = recipe.schedule.weightDecayEnd.map { end in

@@ -106,7 +106,7 @@ extension Trainer {
         let key = validation.metricKey
         var isBest = false
         if let value = metrics[key], value.isFinite, bestValue.map({ value > $0 }) ?? true {
-            try checkpoints.writeBest(currentCheckpoint(), metric: key, value: value)
+            if processGroup.isPrimary { try checkpoints.writeBest(currentCheckpoint(), metric: key, value: value) }
             bestValue = value
             isBest = true
         }

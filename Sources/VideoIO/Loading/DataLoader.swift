@@ -48,6 +48,40 @@ public struct DataLoader: Sendable {
         return DataLoaderIterator(loader: self, start: position)
     }
 
+    /// One process's part of every epoch in data-parallel training: batch `b` belongs to process
+    /// `b % count`, so the processes see distinct clips and together exactly the batches one
+    /// process would see, each built as that process would build it.
+    public struct Shard: Sendable, Hashable {
+        /// This process's index, `0..<count`.
+        public var index: Int
+        /// The number of processes.
+        public var count: Int
+        /// The whole epoch (one process).
+        public static let whole = Shard(index: 0, count: 1)
+
+        /// Creates a shard.
+        ///
+        /// - Precondition: `0 <= index < count`.
+        public init(index: Int, count: Int) {
+            precondition(count >= 1 && (0..<count).contains(index), "DataLoader.Shard: index \(index) outside 0..<\(count)")
+            self.index = index
+            self.count = count
+        }
+    }
+
+    /// Starts workers producing this shard's batches of `position.epoch` from `position.batchIndex`
+    /// up to (not including) batch `end` (default: the epoch's end).
+    ///
+    /// Each delivered batch's ``Batch/nextPosition`` is the position after its group of
+    /// `shard.count` batches, the same on every process.
+    /// - Precondition: `position.batchIndex` is within `0...batchesPerEpoch`.
+    public func batches(from position: Position, shard: Shard, end: Int? = nil) -> DataLoaderIterator {
+        precondition(
+            position.epoch >= 0 && (0...batchesPerEpoch).contains(position.batchIndex),
+            "DataLoader.batches: \(position) outside \(batchesPerEpoch) batches per epoch")
+        return DataLoaderIterator(loader: self, start: position, shard: shard, end: end)
+    }
+
     /// The generator for sample `index` of epoch `epoch`: a pure function of the seed.
     public func sampleGenerator(epoch: Int, index: Int) -> RandomGenerator {
         RandomGenerator(seed: DataLoader.derivedSeed(configuration.seed, epoch, index))

@@ -10,16 +10,21 @@ public final class DataLoaderIterator {
     private let run: LoaderRun
     private let start: DataLoader.Position
     private let batchCount: Int
+    private let indices: [Int]
+    private let shard: DataLoader.Shard
     private var delivered = 0
     private var waited = 0.0
     private var finished = false
 
-    init(loader: DataLoader, start: DataLoader.Position) {
+    init(loader: DataLoader, start: DataLoader.Position, shard: DataLoader.Shard = .whole, end: Int? = nil) {
         self.start = start
         self.batchCount = loader.batchesPerEpoch
+        self.shard = shard
+        let last = min(end ?? batchCount, batchCount)
+        indices = start.batchIndex < last ? (start.batchIndex..<last).filter { $0 % shard.count == shard.index } : []
         run = LoaderRun(
             assembler: BatchAssembler(loader: loader, epoch: start.epoch),
-            batches: start.batchIndex..<batchCount, prefetch: loader.configuration.prefetch)
+            batches: indices, prefetch: loader.configuration.prefetch)
         run.startWorkers(loader.configuration.workerCount)
     }
 
@@ -31,13 +36,13 @@ public final class DataLoaderIterator {
     ///   ``DatasetError/noReadableItems(count:)``; the iterator is closed after an error.
     public func next() throws -> DataLoader.Batch? {
         guard !finished else { return nil }
-        let index = start.batchIndex + delivered
-        guard index < batchCount else {
+        guard delivered < indices.count else {
             close()
             return nil
         }
+        let index = indices[delivered]
         let began = DispatchTime.now().uptimeNanoseconds
-        let result = run.take(index)
+        let result = run.take(delivered)
         let wait = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
         delivered += 1
         waited += wait
@@ -46,8 +51,11 @@ public final class DataLoaderIterator {
             close()
             throw error
         case .success(let built):
-            let next = index + 1 < batchCount
-                ? DataLoader.Position(epoch: start.epoch, batchIndex: index + 1)
+            // The position after this batch's group of `shard.count` (one batch per rank), so every
+            // rank reports the same position at the end of a step.
+            let after = index - index % shard.count + shard.count
+            let next = after < batchCount
+                ? DataLoader.Position(epoch: start.epoch, batchIndex: after)
                 : DataLoader.Position(epoch: start.epoch + 1, batchIndex: 0)
             return DataLoader.Batch(
                 clips: built.clips, views: built.views, labels: built.labels, extras: built.extras, itemIndices: built.items,
@@ -86,7 +94,8 @@ final class LoaderRun: @unchecked Sendable {
     typealias Built = (clips: Tensor, views: [Tensor], labels: [Int], extras: [String: IntTensor], items: [Int])
 
     let assembler: BatchAssembler
-    private let batches: Range<Int>
+    /// The batch indices to build, in order; claims and takes count positions in this list.
+    private let batches: [Int]
     private let prefetch: Int
     private let condition = NSCondition()
     private var nextToClaim: Int
@@ -96,12 +105,12 @@ final class LoaderRun: @unchecked Sendable {
     private var running = 0
     private var peak = 0
 
-    init(assembler: BatchAssembler, batches: Range<Int>, prefetch: Int) {
+    init(assembler: BatchAssembler, batches: [Int], prefetch: Int) {
         self.assembler = assembler
         self.batches = batches
         self.prefetch = prefetch
-        nextToClaim = batches.lowerBound
-        nextToTake = batches.lowerBound
+        nextToClaim = 0
+        nextToTake = 0
     }
 
     func startWorkers(_ count: Int) {
@@ -116,7 +125,7 @@ final class LoaderRun: @unchecked Sendable {
 
     private func work() {
         condition.lock()
-        while !stopping && nextToClaim < batches.upperBound {
+        while !stopping && nextToClaim < batches.count {
             if nextToClaim - nextToTake >= prefetch {
                 condition.wait()
                 continue
@@ -125,7 +134,7 @@ final class LoaderRun: @unchecked Sendable {
             nextToClaim += 1
             peak = max(peak, nextToClaim - nextToTake)
             condition.unlock()
-            let result = Result { try assembler.batch(b) }
+            let result = Result { try assembler.batch(batches[b]) }
             condition.lock()
             ready[b] = result
             condition.broadcast()
@@ -135,7 +144,7 @@ final class LoaderRun: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Waits for batch `b` (the next in order) and frees its slot.
+    /// Waits for the `b`-th batch of the list (the next in order) and frees its slot.
     func take(_ b: Int) -> Result<Built, any Error> {
         condition.lock()
         defer { condition.unlock() }
