@@ -20,6 +20,7 @@ import VideoTransformers
 /// | key | default | effect |
 /// |---|---|---|
 /// | `data.multi_scale_crop` | `false` | ``MultiScaleCrop`` to `data.crop` on the decoded frames instead of scale jitter and a random crop (VideoMAE / VideoMS pre-training); `crop` may then exceed `scale_jitter` |
+/// | `data.input` | `rgb` | `residual` or `residual_unscaled`: IIC's residual clips (frame minus the previous frame, circularly), made from each normalised clip after the flip |
 /// | `data.random_erasing` | `0` | the probability of ``RandomErasing`` of each normalised clip (VideoMAE fine-tuning: 0.25; one rectangle for all frames, per-pixel noise) |
 /// | `objective.mixup` | `0` | mixup's Beta α for `kind: supervised` (VideoMAE: 0.8); 0 turns mixup off |
 /// | `objective.cutmix` | `0` | CutMix's Beta α (VideoMAE: 1.0); 0 turns CutMix off |
@@ -132,6 +133,10 @@ public struct Recipe: Sendable, Equatable {
         public var mean: [Double] = [0.5, 0.5, 0.5]
         /// Per-channel normalisation standard deviation (TIME: 0.5).
         public var std: [Double] = [0.5, 0.5, 0.5]
+        /// What the network sees: `rgb` (default), or IIC's residual clips — `residual`
+        /// (`((x − roll(x, 1)) + 1)/2`) or `residual_unscaled` (`x − roll(x, 1)`, IIC's fine-tuning
+        /// input, §3.9) — computed from each normalised clip, in training and validation alike.
+        public var input: ClipInput = .rgb
         /// Loader worker threads.
         public var workers: Int = 2
         /// Whether list entries may leave `root` (absolute paths or `..`); off, such an entry is an
@@ -156,7 +161,7 @@ public struct Recipe: Sendable, Equatable {
              .int("crop", \.crop, minimum: 1, maximum: FrameSize.maximumSide),
              .choice("sampler", \.sampler), .string("rand_augment", \.randAugment), .bool("flip", \.flip),
              .bool("multi_scale_crop", \.multiScaleCrop), .double("random_erasing", \.randomErasing, .unitInterval),
-             .doubles("mean", \.mean, count: 3), .doubles("std", \.std, count: 3, .positive),
+             .doubles("mean", \.mean, count: 3), .doubles("std", \.std, count: 3, .positive), .choice("input", \.input),
              .int("workers", \.workers, minimum: 1), .bool("allow_outside_root", \.allowOutsideRoot)]
         }
 

@@ -8,7 +8,8 @@ import VideoIO
 /// VideoMAE's ``MultiScaleCrop`` to `data.crop` replaces the jitter and the crop; it runs on the
 /// decoded (8-bit) frames, after RandAugment and before normalisation, as the reference's PIL
 /// pipeline does. With `data.random_erasing` above 0 ``RandomErasing`` ends the pipeline, on the
-/// normalised clip, as in VideoMAE's fine-tuning. (Evaluation has its own pipeline,
+/// normalised clip, as in VideoMAE's fine-tuning. With `data.input` other than `rgb` the clip
+/// becomes IIC's residual clip after the flip (no random draws). (Evaluation has its own pipeline,
 /// ``EvaluationConfiguration/prepare(_:)``.)
 ///
 /// Random draws, in order: RandAugment's, the multi-scale crop's or the scale jitter's and the
@@ -25,6 +26,7 @@ public enum ClipPipeline {
         let jitter = data.scaleJitter, crop = data.crop, flip = data.flip
         let multiScale = data.multiScaleCrop ? try MultiScaleCrop(size: data.crop) : nil
         let erasing = data.randomErasing > 0 ? try RandomErasing(probability: data.randomErasing) : nil
+        let input = data.input
         return { clip, generator in
             if augment != nil || multiScale != nil {
                 var frames = try ClipTransforms.rgb8Frames(clip)
@@ -39,6 +41,9 @@ public enum ClipPipeline {
             }
             if flip && generator.nextUniform() < 0.5 {
                 clip = try ClipTransforms.horizontalFlip(clip)
+            }
+            if input != .rgb {
+                clip = try input.apply(clip)
             }
             if let erasing {
                 clip = try erasing(clip, using: &generator)

@@ -166,7 +166,7 @@ public final class Trainer {
                 waited += batch.dataWaitSeconds
                 let output = try objective.lossTerms(
                     TrainingBatch(clips: batch.clips, labels: batch.labels, views: batch.views, extras: batch.extras,
-                                  epoch: epoch, step: step),
+                                  itemIndices: batch.itemIndices, epoch: epoch, step: step),
                     model: model, using: &generator)
                 let values = output.terms.values
                 let total = values.reduce(0.0) { $0 + Double($1.value) }

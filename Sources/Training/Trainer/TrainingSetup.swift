@@ -81,7 +81,8 @@ public final class TrainingSetup {
         let objective = try Objectives.make(recipe.objective, context: ObjectiveContext(
             backbone: backbone, backboneName: resolved.model.name, classCount: config.numClasses,
             frames: data.frames, crop: data.crop, backboneOverrides: resolved.model.overrides,
-            epochs: recipe.training.epochs, data: data, outputDirectory: recipe.outputDir), using: &generator)
+            epochs: recipe.training.epochs, data: data, outputDirectory: recipe.outputDir,
+            trainingItems: dataset.count), using: &generator)
         let model = try TrainingModel(backbone: backbone, heads: objective.heads)
         self.objective = objective
         self.model = model
