@@ -177,7 +177,16 @@ import VideoTransformers
         #expect(r.objective.kind == "iic" && s.modality == .res && s.neg == .repeat && s.intraNeg)
         #expect(s.nceT == 0.07 && s.nceM == 0.5 && s.softmax)
         #expect(r.data.mean == [0, 0, 0] && r.data.std == [1, 1, 1] && r.data.sampler == .dense && !r.data.flip)
-        #expect(r.optimizer.name == .sgd && r.optimizer.lr == 0.01 && r.optimizer.momentum == 0.9 && r.optimizer.weightDecay == 1e-4)
+        #expect(r.optimizer.name == .sgd && r.optimizer.lr == 0.001 && r.optimizer.momentum == 0.9 && r.optimizer.weightDecay == 1e-4)
+        #expect(r.optimizer.weightDecayRule == .all)
+
+        // The fine-tuning recipe: unscaled residual input, IIC's centred test clips, logits averaged.
+        let f = try Recipe(contentsOf: "\(Self.configs)/iic/synthetic_tiny_finetune.yaml")
+        #expect(f.objective.kind == "supervised" && f.data.input == .residualUnscaled)
+        #expect(f.optimizer.lr == 1e-3 && f.optimizer.weightDecay == 5e-4 && f.optimizer.name == .sgd)
+        let views = f.testViews()
+        #expect(views.sampling == .centred && views.clips == 10 && views.crops == 1 && views.aggregation == .mean)
+        #expect(views.resizeShortSide == 64 && views.input == .residualUnscaled)
         #expect(r.schedule.steps == [0, 45, 90, 125, 160] && r.schedule.relativeLRs == [1, 0.2, 0.04, 0.008, 0.0016])
         // Reference defaults when the section names only the kind.
         let defaults = IICTrainingObjective.Settings()

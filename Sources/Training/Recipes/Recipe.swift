@@ -390,8 +390,22 @@ public struct Recipe: Sendable, Equatable {
         public var batchSize: Int = 8
         /// Whether each evaluation also runs on frame-shuffled clips and reports the Gap per subset.
         public var shuffled: Bool = false
+        /// Where test clips come from: `auto` (segment middles, or evenly spaced dense windows with
+        /// more clips or `data.sampler: dense`) or `centred` (IIC's test clips: `eval.clips` clips of
+        /// `data.frames` consecutive frames around evenly spaced centres, ``CentredClipSampler``).
+        public enum Sampling: String, Sendable, CaseIterable {
+            /// Segment middles, or dense windows.
+            case auto
+            /// IIC's centred clips.
+            case centred
+        }
         /// The metric `checkpoints/best` is kept by (higher is better).
         public var bestMetric: Metric = .top1
+        /// Where test clips come from.
+        public var sampling: Sampling = .auto
+        /// The short side test frames are resized to before cropping; nil resizes to `data.crop`.
+        /// IIC tests on 171×128 frames centre-cropped to 112 without resizing (`resize: 128`).
+        public var resize: Int?
         /// The seed of the shuffled-frame permutations.
         public var seed: Int = 0
 
@@ -402,7 +416,8 @@ public struct Recipe: Sendable, Equatable {
         public static var fields: [RecipeField<Self>] {
             [.int("crops", \.crops, minimum: 1), .int("clips", \.clips, minimum: 1, maximum: 1024),
              .choice("aggregation", \.aggregation), .int("batch_size", \.batchSize, minimum: 1),
-             .bool("shuffled", \.shuffled), .choice("best_metric", \.bestMetric), .int("seed", \.seed, minimum: 0)]
+             .bool("shuffled", \.shuffled), .choice("best_metric", \.bestMetric), .int("seed", \.seed, minimum: 0),
+             .choice("sampling", \.sampling), .int("resize", \.resize, minimum: 1)]
         }
 
         /// Checks the crop count and that the Gap is only chosen with shuffled evaluation.
