@@ -32,7 +32,7 @@ import VideoTransformers
           workers: 1
         objective: {kind: iic, nce_k: 8}
         optimizer: {name: sgd, lr: 0.01, momentum: 0.9, weight_decay: 1.0e-4, weight_decay_rule: all}
-        schedule: {policy: steps_with_relative_lrs, steps: [0, 1], relative_lrs: [1, 0.2]}
+        schedule: {policy: multi_step, milestones: [1], gamma: 0.2}
         train: {epochs: 2, batch_size: 4, checkpoint_every: 100}
         seed: 632
         output_dir: \(output)
@@ -187,7 +187,13 @@ import VideoTransformers
         let views = f.testViews()
         #expect(views.sampling == .centred && views.clips == 10 && views.crops == 1 && views.aggregation == .mean)
         #expect(views.resizeShortSide == 64 && views.input == .residualUnscaled)
-        #expect(r.schedule.steps == [0, 45, 90, 125, 160] && r.schedule.relativeLRs == [1, 0.2, 0.04, 0.008, 0.0016])
+        #expect(r.schedule.policy == .multiStep && r.schedule.milestones == [45, 90, 125, 160] && r.schedule.gamma == 0.2)
+        do {
+            _ = try Self.recipe(output: "/tmp/x", overrides: ["schedule.milestones=[3, 2]"])
+            Issue.record("decreasing milestones were accepted")
+        } catch {
+            #expect("\(error)".contains("schedule.milestones"), "\(error)")
+        }
         // Reference defaults when the section names only the kind.
         let defaults = IICTrainingObjective.Settings()
         #expect(defaults.nceK == 1024 && defaults.modality == .res && defaults.neg == .repeat && defaults.intraNeg)

@@ -278,6 +278,10 @@ public struct Recipe: Sendable, Equatable {
             /// (``IterationSchedule/cosine(base:final:epochs:iterationsPerEpoch:warmupEpochs:warmupStart:)``):
             /// `warmup_epochs` whole epochs from `warmup_start_lr`, then cosine to `end_lr`.
             case iterationCosine = "iteration_cosine"
+            /// PyTorch's `MultiStepLR`: the rate is multiplied by `gamma` at each of `milestones`
+            /// (epochs), as ``StepsWithRelativeLRs`` with relative rates `1, γ, γ², …` (IIC: ×0.2
+            /// at 45, 90, 125 and 160).
+            case multiStep = "multi_step"
         }
         /// The family.
         public var policy: Policy = .stepsWithRelativeLRs
@@ -285,6 +289,10 @@ public struct Recipe: Sendable, Equatable {
         public var steps: [Double] = [0, 20, 30]
         /// Multipliers of the base rate from each step on.
         public var relativeLRs: [Double] = [1, 0.1, 0.01]
+        /// `multi_step`: the epochs at which the rate is multiplied by ``gamma``.
+        public var milestones: [Double] = [30, 60]
+        /// `multi_step`: the factor applied at each milestone.
+        public var gamma: Double = 0.1
         /// The cosine schedule's final rate.
         public var endLR: Double = 0
         /// Epochs of linear warm-up (0: none).
@@ -301,7 +309,8 @@ public struct Recipe: Sendable, Equatable {
         /// The schedule keys.
         public static var fields: [RecipeField<Self>] {
             [.choice("policy", \.policy), .doubles("steps", \.steps, .nonNegative),
-             .doubles("relative_lrs", \.relativeLRs, .nonNegative), .double("end_lr", \.endLR, .nonNegative),
+             .doubles("relative_lrs", \.relativeLRs, .nonNegative), .doubles("milestones", \.milestones, .positive),
+             .double("gamma", \.gamma, .nonNegative), .double("end_lr", \.endLR, .nonNegative),
              .double("warmup_epochs", \.warmupEpochs, .nonNegative),
              .double("warmup_start_lr", \.warmupStartLR, .nonNegative),
              .double("weight_decay_end", \.weightDecayEnd, .nonNegative)]
@@ -312,6 +321,9 @@ public struct Recipe: Sendable, Equatable {
             if policy == .iterationCosine && warmupEpochs != warmupEpochs.rounded() {
                 throw .invalidValue(key: "\(path).warmup_epochs", value: "\(warmupEpochs)",
                                     reason: "must be a whole number of epochs with policy iteration_cosine")
+            }
+            if policy == .multiStep && !zip(milestones, milestones.dropFirst()).allSatisfy({ $0 < $1 }) {
+                throw .invalidValue(key: "\(path).milestones", value: "\(milestones)", reason: "must increase")
             }
             guard policy == .stepsWithRelativeLRs else { return }
             guard steps.count == relativeLRs.count, steps.first == 0,

@@ -166,6 +166,11 @@ public final class TrainingSetup {
                 iterationsPerEpoch: stepsPerEpoch)
         case .constant: core = ConstantSchedule(base)
         case .stepsWithRelativeLRs: core = StepsWithRelativeLRs(base: base, steps: s.steps, relativeLRs: s.relativeLRs)
+        case .multiStep:
+            // The rate after i milestones is base·γⁱ (γⁱ by repeated multiplication).
+            var rates = [1.0]
+            for _ in s.milestones { rates.append(rates[rates.count - 1] * s.gamma) }
+            core = StepsWithRelativeLRs(base: base, steps: [0] + s.milestones, relativeLRs: rates)
         case .cosine: core = CosineSchedule(base: base, end: s.endLR, maxEpoch: Double(epochs))
         }
         guard s.warmupEpochs > 0 else { return core }
