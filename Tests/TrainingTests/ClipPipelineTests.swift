@@ -109,4 +109,56 @@ import VideoIO
             return
         }
     }
+
+    @Test func randomResizedCropReplacesJitterAndCropBeforeTheFlip() throws {
+        let data = Self.data {
+            $0.randomResizedCrop = true
+            $0.crop = 36
+            $0.cropScale = [0.2, 0.9]
+            $0.cropRatio = [0.5, 2]
+        }
+        let transform = try ClipPipeline.training(data)
+        var shapesSeen = Set<[Int]>()
+        for seed in 0..<6 as Range<UInt64> {
+            var clip = Self.clip(seed: seed), generator = RandomGenerator(seed: seed + 100)
+            var reference = generator
+            try transform(&clip, &generator)
+            // The region the transform must have cut, drawn from the same stream.
+            var regionStream = reference
+            let region = ClipTransforms.sampleResizedCropRegion(
+                height: 40, width: 48, scale: 0.2...0.9, ratio: 0.5...2, using: &regionStream)
+            #expect(region.height * region.width <= Int(0.9 * 40 * 48) + 48)
+            shapesSeen.insert([region.height, region.width])
+            var want = try ClipTransforms.normalize(Self.clip(seed: seed), mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5])
+            want = try ClipTransforms.randomResizedCrop(want, size: 36, scale: 0.2...0.9, ratio: 0.5...2, using: &reference)
+            if reference.nextUniform() < 0.5 { want = try ClipTransforms.horizontalFlip(want) }
+            #expect(clip.shape == [4, 3, 36, 36])
+            #expect(clip == want)
+            #expect(generator == reference)
+        }
+        #expect(shapesSeen.count > 1, "every clip drew the same region")
+    }
+
+    @Test func randomResizedCropKeysAreReadCheckedAndWritten() throws {
+        let recipe = try TinyRun.recipe(output: "/tmp/x", overrides: [
+            "data.random_resized_crop=true", "data.crop=48", "data.crop_scale=[0.08, 1.0]", "data.crop_ratio=[0.75, 1.3333]",
+        ])
+        #expect(recipe.data.randomResizedCrop && recipe.data.crop == 48)
+        #expect(recipe.data.cropScale == [0.08, 1.0] && recipe.data.cropRatio == [0.75, 1.3333])
+        #expect(try Recipe(yaml: recipe.yaml) == recipe)
+        #expect(try !TinyRun.recipe(output: "/tmp/x").data.randomResizedCrop)
+
+        func failingKey(_ overrides: [String]) -> String? {
+            do { _ = try TinyRun.recipe(output: "/tmp/x", overrides: overrides) } catch {
+                if case .invalidValue(let key, _, _)? = error as? RecipeError { return key }
+                return "\(error)"
+            }
+            return nil
+        }
+        #expect(failingKey(["data.random_resized_crop=true", "data.multi_scale_crop=true"]) == "data.random_resized_crop")
+        #expect(failingKey(["data.random_resized_crop=true", "data.crop_scale=[0.9, 0.2]"]) == "data.crop_scale")
+        #expect(failingKey(["data.random_resized_crop=true", "data.crop_scale=[0.5, 1.5]"]) == "data.crop_scale")
+        #expect(failingKey(["data.random_resized_crop=true", "data.crop_ratio=[2, 0.5]"]) == "data.crop_ratio")
+        #expect(failingKey(["data.random_resized_crop=true", "data.crop_ratio=[0, 1]"]) == "data.crop_ratio")
+    }
 }

@@ -71,6 +71,38 @@ import VideoTransformers
         #expect(noGrad { model.classEmbedding(clip) }.shape == [2, 24])
     }
 
+    @Test func headDropoutActsInTrainingModeOnly() throws {
+        var generator = RandomGenerator(seed: 2)
+        let model = try Backbones.create("videomae_tiny_16x112", overrides: [
+            "img_size": .int(32), "patch_size": .int(8), "embed_dim": .int(24), "depth": .int(1), "num_heads": .int(2),
+            "num_frames": .int(4), "num_classes": .int(5), "fc_drop_rate": .double(0.5)], using: &generator)
+        guard let mae = model as? VideoMAEViT, let classifier = mae.classifier, let dropout = mae.fcDropout else {
+            Issue.record("fc_drop_rate 0.5 built no fc_dropout")
+            return
+        }
+        #expect(dropout.probability == 0.5)
+        let features = Tensor.normal([64, 24], using: &generator)
+        let plain = noGrad { classifier(features) }
+        model.train()
+        var stream = dropout.generator
+        let dropped = noGrad { mae.head(features) }
+        // The classifier of the dropped-out features, drawn from the layer's own stream.
+        let want = noGrad { classifier(features.dropout(probability: 0.5, training: true, using: &stream)) }
+        #expect(dropped == want)
+        #expect(maxAbsDifference(dropped, plain) > 1e-3, "dropout changed nothing in training mode")
+        model.eval()
+        #expect(noGrad { mae.head(features) } == plain)
+        var unchanged = RandomGenerator(seed: 2)
+        let without = try Backbones.create("videomae_tiny_16x112", overrides: [
+            "img_size": .int(32), "patch_size": .int(8), "embed_dim": .int(24), "depth": .int(1), "num_heads": .int(2),
+            "num_frames": .int(4), "num_classes": .int(5)], using: &unchanged)
+        #expect((without as? VideoMAEViT)?.fcDropout == nil)
+        #expect(throws: BackboneConfigError.self) {
+            var g = RandomGenerator(seed: 0)
+            _ = try Backbones.create("videomae_tiny_16x112", overrides: ["fc_drop_rate": .double(1.0)], using: &g)
+        }
+    }
+
     @Test func softmaxAveragingOfViewsGivesProbabilities() throws {
         var generator = RandomGenerator(seed: 3)
         let model = try Backbones.create("timesformer_tiny_8x112", overrides: [

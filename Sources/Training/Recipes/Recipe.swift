@@ -20,6 +20,9 @@ import VideoTransformers
 /// | key | default | effect |
 /// |---|---|---|
 /// | `data.multi_scale_crop` | `false` | ``MultiScaleCrop`` to `data.crop` on the decoded frames instead of scale jitter and a random crop (VideoMAE / VideoMS pre-training); `crop` may then exceed `scale_jitter` |
+/// | `data.random_resized_crop` | `false` | torchvision's random resized crop (``ClipTransforms/randomResizedCrop(_:size:scale:ratio:filter:layout:using:)``: area fraction from `data.crop_scale`, log-uniform aspect ratio from `data.crop_ratio`, bilinear to `crop` × `crop`) of the decoded, normalised frames instead of scale jitter and a random crop (VideoMAE fine-tuning) |
+/// | `data.crop_scale` | `[0.08, 1.0]` | the random resized crop's area fraction range |
+/// | `data.crop_ratio` | `[0.75, 1.3333]` | the random resized crop's aspect-ratio range |
 /// | `data.input` | `rgb` | `residual` or `residual_unscaled`: IIC's residual clips (frame minus the previous frame, circularly), made from each normalised clip after the flip |
 /// | `data.random_erasing` | `0` | the probability of ``RandomErasing`` of each normalised clip (VideoMAE fine-tuning: 0.25; one rectangle for all frames, per-pixel noise) |
 /// | `objective.mixup` | `0` | mixup's Beta α for `kind: supervised` (VideoMAE: 0.8); 0 turns mixup off |
@@ -125,6 +128,16 @@ public struct Recipe: Sendable, Equatable {
         /// keeping the aspect ratio) instead of short-side scale jitter and a random crop; off
         /// by default.
         public var multiScaleCrop: Bool = false
+        /// Whether training clips are cut with torchvision's random resized crop (one region per
+        /// clip: an area fraction from ``cropScale`` and a log-uniform aspect ratio from
+        /// ``cropRatio``, resized bilinearly to `crop` × `crop`) instead of short-side scale jitter
+        /// and a random crop, as VideoMAE's fine-tuning does; off by default.
+        public var randomResizedCrop: Bool = false
+        /// `[min, max]` area fraction of the random resized crop (VideoMAE: `[0.08, 1.0]`).
+        public var cropScale: [Double] = [0.08, 1.0]
+        /// `[min, max]` aspect ratio (width / height) of the random resized crop (VideoMAE:
+        /// `[0.75, 1.3333]`).
+        public var cropRatio: [Double] = [0.75, 1.3333]
         /// The probability of VideoMAE's random erasing of each normalised training clip
         /// (``RandomErasing``: one rectangle for all frames, per-pixel normal noise; VideoMAE: 0.25);
         /// 0, the default, turns it off.
@@ -160,7 +173,9 @@ public struct Recipe: Sendable, Equatable {
              .ints("scale_jitter", \.scaleJitter, count: 2, minimum: 1, maximum: FrameSize.maximumSide),
              .int("crop", \.crop, minimum: 1, maximum: FrameSize.maximumSide),
              .choice("sampler", \.sampler), .string("rand_augment", \.randAugment), .bool("flip", \.flip),
-             .bool("multi_scale_crop", \.multiScaleCrop), .double("random_erasing", \.randomErasing, .unitInterval),
+             .bool("multi_scale_crop", \.multiScaleCrop), .bool("random_resized_crop", \.randomResizedCrop),
+             .doubles("crop_scale", \.cropScale, count: 2, .positive), .doubles("crop_ratio", \.cropRatio, count: 2, .positive),
+             .double("random_erasing", \.randomErasing, .unitInterval),
              .doubles("mean", \.mean, count: 3), .doubles("std", \.std, count: 3, .positive), .choice("input", \.input),
              .int("workers", \.workers, minimum: 1), .bool("allow_outside_root", \.allowOutsideRoot)]
         }
@@ -172,7 +187,17 @@ public struct Recipe: Sendable, Equatable {
             guard scaleJitter[0] <= scaleJitter[1] else {
                 throw .invalidValue(key: "\(path).scale_jitter", value: "\(scaleJitter)", reason: "must be [min, max]")
             }
-            guard multiScaleCrop || crop <= scaleJitter[0] else {
+            guard !(multiScaleCrop && randomResizedCrop) else {
+                throw .invalidValue(key: "\(path).random_resized_crop", value: "true",
+                                    reason: "cannot be combined with multi_scale_crop: both replace the crop")
+            }
+            guard cropScale[0] <= cropScale[1] && cropScale[1] <= 1 else {
+                throw .invalidValue(key: "\(path).crop_scale", value: "\(cropScale)", reason: "must be [min, max] within (0, 1]")
+            }
+            guard cropRatio[0] <= cropRatio[1] else {
+                throw .invalidValue(key: "\(path).crop_ratio", value: "\(cropRatio)", reason: "must be [min, max]")
+            }
+            guard multiScaleCrop || randomResizedCrop || crop <= scaleJitter[0] else {
                 throw .invalidValue(key: "\(path).crop", value: "\(crop)",
                                     reason: "exceeds the smallest jittered short side \(scaleJitter[0])")
             }

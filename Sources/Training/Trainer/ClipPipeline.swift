@@ -7,13 +7,15 @@ import VideoIO
 /// jitter, a random square crop, then an optional horizontal flip. With `data.multi_scale_crop`
 /// VideoMAE's ``MultiScaleCrop`` to `data.crop` replaces the jitter and the crop; it runs on the
 /// decoded (8-bit) frames, after RandAugment and before normalisation, as the reference's PIL
-/// pipeline does. With `data.random_erasing` above 0 ``RandomErasing`` ends the pipeline, on the
+/// pipeline does. With `data.random_resized_crop` torchvision's random resized crop of the
+/// normalised clip (`data.crop_scale`, `data.crop_ratio`, bilinear) replaces them instead, as in
+/// VideoMAE's fine-tuning (`spatial_sampling` with `scale` and `aspect_ratio`). With `data.random_erasing` above 0 ``RandomErasing`` ends the pipeline, on the
 /// normalised clip, as in VideoMAE's fine-tuning. With `data.input` other than `rgb` the clip
 /// becomes IIC's residual clip after the flip (no random draws). (Evaluation has its own pipeline,
 /// ``EvaluationConfiguration/prepare(_:)``.)
 ///
-/// Random draws, in order: RandAugment's, the multi-scale crop's or the scale jitter's and the
-/// random crop's, the flip coin (`nextUniform()`), random erasing's. Keys left at their defaults
+/// Random draws, in order: RandAugment's, the multi-scale crop's, the random resized crop's or the
+/// scale jitter's and the random crop's, the flip coin (`nextUniform()`), random erasing's. Keys left at their defaults
 /// draw exactly what they drew before these options existed.
 public enum ClipPipeline {
     /// The training transform of `data`.
@@ -25,6 +27,8 @@ public enum ClipPipeline {
         let mean = data.mean.map(Float.init), std = data.std.map(Float.init)
         let jitter = data.scaleJitter, crop = data.crop, flip = data.flip
         let multiScale = data.multiScaleCrop ? try MultiScaleCrop(size: data.crop) : nil
+        let resized = data.randomResizedCrop
+            ? (scale: data.cropScale[0]...data.cropScale[1], ratio: data.cropRatio[0]...data.cropRatio[1]) : nil
         let erasing = data.randomErasing > 0 ? try RandomErasing(probability: data.randomErasing) : nil
         let input = data.input
         return { clip, generator in
@@ -35,7 +39,10 @@ public enum ClipPipeline {
                 clip = try ClipTransforms.clip(from: frames)
             }
             clip = try ClipTransforms.normalize(clip, mean: mean, std: std)
-            if multiScale == nil {
+            if let resized {
+                clip = try ClipTransforms.randomResizedCrop(
+                    clip, size: crop, scale: resized.scale, ratio: resized.ratio, using: &generator)
+            } else if multiScale == nil {
                 clip = try ClipTransforms.scaleJitter(clip, minSize: jitter[0], maxSize: jitter[1], using: &generator)
                 clip = try ClipTransforms.randomCrop(clip, size: crop, using: &generator)
             }

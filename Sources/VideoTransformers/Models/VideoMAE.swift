@@ -30,6 +30,9 @@ public struct VideoMAEConfig: Sendable, Hashable {
     /// The classifier's initial weights and bias are multiplied by this (`init_scale`, 0.001 in
     /// VideoMAE's fine-tuning).
     public var initScale = 1.0
+    /// Dropout on the pooled features before the classifier (`fc_drop_rate`; 0.5 in VideoMAE's
+    /// UCF101 fine-tuning, 0 in VideoMS's). 0: none.
+    public var fcDropRate = 0.0
     /// Decoder width.
     public var decoderEmbedDim = 384
     /// Decoder blocks.
@@ -71,7 +74,7 @@ extension VideoMAEConfig: BackboneConfiguration {
     /// The override keys.
     public static let overrideKeys: [String] = [
         "decoder_depth", "decoder_embed_dim", "decoder_num_heads", "depth", "drop_path_rate", "embed_dim",
-        "img_size", "init_scale", "mcm_ratio", "mlp_ratio", "num_classes", "num_frames", "num_heads", "patch_size", "tubelet_size",
+        "fc_drop_rate", "img_size", "init_scale", "mcm_ratio", "mlp_ratio", "num_classes", "num_frames", "num_heads", "patch_size", "tubelet_size",
         "use_mean_pooling",
     ]
 
@@ -89,6 +92,7 @@ extension VideoMAEConfig: BackboneConfiguration {
         case "img_size": imgSize = try v.int()
         case "num_classes": numClasses = try v.int(minimum: 0)
         case "drop_path_rate": dropPathRate = try v.real("lie in [0, 1)") { $0 >= 0 && $0 < 1 }
+        case "fc_drop_rate": fcDropRate = try v.real("lie in [0, 1)") { $0 >= 0 && $0 < 1 }
         case "init_scale": initScale = try v.real("be positive") { $0 > 0 && $0.isFinite }
         case "mcm_ratio": mcmRatio = try v.real("lie in [0, 1)") { $0 >= 0 && $0 < 1 }
         case "decoder_embed_dim": decoderEmbedDim = try v.int()
@@ -228,6 +232,8 @@ public final class VideoMAEViT: Module, VideoBackbone {
     public let norm: LayerNorm?
     /// Norm after mean pooling (fine-tuning).
     public let fcNorm: LayerNorm?
+    /// Dropout before the classifier (`fc_dropout`), when `fc_drop_rate` is above 0.
+    public let fcDropout: Dropout?
     /// The classifier.
     public let classifier: Linear?
     /// The fixed position table `[N, C]`.
@@ -246,6 +252,7 @@ public final class VideoMAEViT: Module, VideoBackbone {
                                 using: &generator)
         norm = config.useMeanPooling ? nil : LayerNorm(c, epsilon: config.layerNormEpsilon)
         fcNorm = config.useMeanPooling ? LayerNorm(c, epsilon: config.layerNormEpsilon) : nil
+        fcDropout = config.fcDropRate > 0 && config.numClasses > 0 ? Dropout(probability: Float(config.fcDropRate)) : nil
         classifier = config.numClasses > 0 ? Linear(inFeatures: c, outFeatures: config.numClasses, using: &generator) : nil
         positions = sinusoidPositionTable(positions: config.tokenCount, width: c)
         super.init()
@@ -336,8 +343,11 @@ public final class VideoMAEViT: Module, VideoBackbone {
         return fcNorm.map { $0(pooled) } ?? pooled
     }
 
-    /// Class logits, or the embedding without a classifier.
-    public func head(_ cls: Tensor) -> Tensor { classifier.map { $0(cls) } ?? cls }
+    /// Class logits (after `fc_dropout` in training mode), or the embedding without a classifier.
+    public func head(_ cls: Tensor) -> Tensor {
+        guard let classifier else { return cls }
+        return classifier(fcDropout.map { $0(cls) } ?? cls)
+    }
 }
 
 /// VideoMAE's pre-training decoder side (the parts beside the encoder in `PretrainVisionTransformer`):
