@@ -18,7 +18,9 @@ import VideoTransformers
 /// the two anchors' cross-entropies to the positive column (terms `view1`, `view2`). After the
 /// scores the banks move toward the new features; they are buffers under `contrast.*`
 /// (`memory_l`, `memory_ab`, `memory_neg`, `params`, the reference's names), so checkpoints
-/// hold them and a resumed run continues exactly.
+/// hold them and a resumed run continues exactly. The intra-negative's feature only moves
+/// `memory_neg` (the reference uses it under `no_grad`), so its pass runs under ``noGrad(_:)``;
+/// gradients reach the backbone through views 1 and 2.
 ///
 /// - `modality: rgb` is the reference's degenerate mode: view 2 is view 1's feature (no second
 ///   pass), so both anchors use the same RGB feature.
