@@ -88,10 +88,12 @@ public final class ContrastiveMemory: Module {
                      "ContrastiveMemory.scores: features \(f1.shape), \(f2.shape) and \(rows.count) rows for D \(dim), K+1 \(k1)")
         precondition(rows.allSatisfy { $0 >= 0 && $0 < dataCount },
                      "ContrastiveMemory.scores: a row index is outside 0..<\(dataCount)")
+        // memory_neg's rows serve both anchors: gathered once.
+        let negatives = memoryNeg.map { $0.value.indexSelect(axis: 0, indices: rows).reshaped([b, k1, dim]) }
         func gathered(_ bank: Buffer) -> Tensor {
             let picked = bank.value.indexSelect(axis: 0, indices: rows).reshaped([b, k1, dim])
-            guard let negatives = memoryNeg else { return picked }
-            return Tensor.concat([picked, negatives.value.indexSelect(axis: 0, indices: rows).reshaped([b, k1, dim])], axis: 1)
+            guard let negatives else { return picked }
+            return Tensor.concat([picked, negatives], axis: 1)
         }
         let weightsAb = gathered(memoryAb), weightsL = gathered(memoryL)
         let outL = Tensor.matmul(weightsAb, f1.reshaped([b, dim, 1])).reshaped([b, columns]) * (1 / temperature)
@@ -122,11 +124,11 @@ public final class ContrastiveMemory: Module {
         let d = bank.shape[1]
         precondition(features.shape == [indices.count, d],
                      "ContrastiveMemory.moveRows: features \(features.shape) for \(indices.count) indices and width \(d)")
-        var values = bank.value
-        let old = values.indexSelect(axis: 0, indices: indices).scalars
+        let old = bank.value.indexSelect(axis: 0, indices: indices).scalars
         let keep = 1 - m
+        // In place: the buffer holds the only reference to its storage, so no copy of the bank.
         features.withUnsafeBufferPointer { f in
-            values.withUnsafeMutableBufferPointer { out in
+            bank.value.withUnsafeMutableBufferPointer { out in
                 for (b, y) in indices.enumerated() {
                     var row = [Float](repeating: 0, count: d)
                     var squares: Float = 0
@@ -139,7 +141,6 @@ public final class ContrastiveMemory: Module {
                 }
             }
         }
-        bank.value = values
     }
 
     /// The loss of both anchors: with softmax scores, cross-entropy to column 0, batch mean, summed
