@@ -45,6 +45,12 @@ Tests/TrainingTests/Fixtures/iic_retrieval.safetensors (retrieve_clips.py `topk_
   when the query label is among the labels of the first k. results.all [5] hits for k = 1, 5, 10,
   20, 50; results.drop_last [5] after dropping each set's trailing videos beyond whole batches of 8.
 
+Tests/VideoTransformersTests/Fixtures/iic_ssl_checkpoint.pth and iic_finetuned.pth: the layouts of
+IIC's files with a tiny two-stage R3D-like state dict (IIC's key names, values 0.01 * index): the
+self-supervised training checkpoint {opt: argparse.Namespace, model: {module.* keys}, contrast:
+{params, memory_l, memory_ab, memory_neg}, optimizer: SGD state_dict, epoch} (train_ssl.py), and
+the fine-tuned weights as a flat dict with `linear.*` (ft_classify.py).
+
 Requires: torch, numpy, safetensors.  Run from the repository root:
     python3 Scripts/reference/make_iic_fixtures.py
 """
@@ -63,6 +69,8 @@ MASK = (1 << 64) - 1
 NCE_OUT = os.path.join("Tests", "TemporalSSLTests", "Fixtures", "iic_nce.safetensors")
 INPUTS_OUT = os.path.join("Tests", "VideoIOTests", "Fixtures", "iic_inputs.safetensors")
 RETRIEVAL_OUT = os.path.join("Tests", "TrainingTests", "Fixtures", "iic_retrieval.safetensors")
+SSL_CKPT_OUT = os.path.join("Tests", "VideoTransformersTests", "Fixtures", "iic_ssl_checkpoint.pth")
+FT_CKPT_OUT = os.path.join("Tests", "VideoTransformersTests", "Fixtures", "iic_finetuned.pth")
 
 
 class RandomGenerator:
@@ -386,6 +394,44 @@ def retrieval_fixtures(arrays):
     assert gaps.min() > 2e-6, gaps.min()
 
 
+def checkpoint_fixtures():
+    import argparse
+    shapes = [
+        ("conv1.temporal_spatial_conv.weight", (4, 3, 3, 3, 3)),
+        ("bn1.weight", (4,)), ("bn1.bias", (4,)), ("bn1.running_mean", (4,)), ("bn1.running_var", (4,)),
+        ("bn1.num_batches_tracked", ()),
+        ("conv2.block1.conv1.temporal_spatial_conv.weight", (4, 4, 3, 3, 3)),
+        ("conv2.block1.bn1.weight", (4,)),
+        ("conv3.block1.downsampleconv.temporal_spatial_conv.weight", (8, 4, 1, 1, 1)),
+        ("conv3.block1.downsamplebn.running_var", (8,)),
+    ]
+    model = {}
+    start = 0
+    for name, shape in shapes:
+        n = int(np.prod(shape)) if shape else 1
+        if name.endswith("num_batches_tracked"):
+            model[name] = torch.tensor(7, dtype=torch.long)
+        else:
+            model[name] = (torch.arange(start, start + n, dtype=torch.float32) * 0.01).reshape(shape)
+        start += n
+    linear = {"linear.weight": torch.full((5, 8), 0.5), "linear.bias": torch.full((5,), -0.5)}
+    params = [torch.nn.Parameter(t.clone()) for k, t in model.items() if t.is_floating_point()]
+    optimizer = torch.optim.SGD(params, lr=0.01, momentum=0.9, weight_decay=1e-4)
+    sum(p.sum() for p in params).backward()
+    optimizer.step()
+    ssl = {
+        "opt": argparse.Namespace(model="r3d", modality="res", nce_k=1024),
+        "model": {"module." + k: v for k, v in model.items()},
+        "contrast": {"params": torch.tensor([1024, 0.07, -1, -1, 0.5]), "memory_l": torch.zeros(3, 8),
+                     "memory_ab": torch.zeros(3, 8), "memory_neg": torch.zeros(3, 8)},
+        "optimizer": optimizer.state_dict(),
+        "epoch": 240,
+    }
+    torch.save(ssl, SSL_CKPT_OUT)
+    torch.save({**model, **linear}, FT_CKPT_OUT)
+    return model
+
+
 def main():
     torch.set_default_dtype(torch.float32)
     nce = {}
@@ -400,6 +446,8 @@ def main():
     retrieval = {}
     retrieval_fixtures(retrieval)
     save_safetensors(retrieval, RETRIEVAL_OUT, {"clips_per_video": "10", "drop_last_batch": "8"})
+    checkpoint_fixtures()
+    print(f"wrote {SSL_CKPT_OUT} ({os.path.getsize(SSL_CKPT_OUT)} bytes) and {FT_CKPT_OUT} ({os.path.getsize(FT_CKPT_OUT)} bytes)")
     for path, arrays in ((NCE_OUT, nce), (INPUTS_OUT, inputs), (RETRIEVAL_OUT, retrieval)):
         print(f"wrote {path} ({os.path.getsize(path)} bytes)")
         for k in sorted(arrays):

@@ -40,4 +40,30 @@ import VideoTransformers
         #expect(result.initialised == ["linear.*"])
         #expect(KeyMaps.names.contains("iic") && KeyMaps.names.contains("iic-backbone"))
     }
+
+    static func fixture(_ name: String) -> URL {
+        Bundle.module.url(forResource: name, withExtension: "pth", subdirectory: "Fixtures")!
+    }
+
+    /// IIC's files written by PyTorch (`Scripts/reference/make_iic_fixtures.py`): the training
+    /// checkpoint keeps the weights under `model` beside `opt` (an argparse.Namespace), the banks
+    /// and the optimizer; the fine-tuned file is flat.
+    @Test func theSelfSupervisedCheckpointAndTheFineTunedFileLoadThroughTheMap() throws {
+        let ssl = try PyTorchCheckpoint.read(contentsOf: Self.fixture("iic_ssl_checkpoint"))
+        #expect(ssl.stateDictKey == "model")
+        let mapped = try KeyMaps.apply("iic-backbone", to: ssl.tensors, context: Self.context)
+        let names = mapped.tensors.map(\.0)
+        #expect(names.first == "conv1.temporal_spatial_conv.weight" && names.count == 9)
+        #expect(names.contains("conv3.block1.downsampleconv.temporal_spatial_conv.weight"))
+        #expect(!names.contains { $0.hasPrefix("module.") || $0.hasPrefix("contrast.") })
+        let conv1 = try #require(mapped.tensors.first?.1)
+        #expect(conv1.shape == [4, 3, 3, 3, 3] && conv1.scalars[1] == 0.01 && conv1.scalars[100] == 1)
+
+        let tuned = try PyTorchCheckpoint.read(contentsOf: Self.fixture("iic_finetuned"))
+        #expect(tuned.stateDictKey == nil)
+        let kept = try KeyMaps.apply("iic", to: tuned.tensors, context: Self.context)
+        #expect(kept.tensors.map(\.0).suffix(2) == ["linear.weight", "linear.bias"])
+        #expect(kept.tensors.count == 11 && kept.renamed.isEmpty)
+        #expect(kept.tensors.first { $0.0 == "bn1.running_mean" }?.1.shape == [4])
+    }
 }
