@@ -108,6 +108,23 @@ import VideoTransformers
         #expect(objective.memory.columns == (intraNeg ? 14 : 7))
     }
 
+    @Test(arguments: [IICTrainingObjective.Modality.u, .v])
+    func flowModalitiesEmbedTheFlowViewAsTheSecondPass(modality: IICTrainingObjective.Modality) throws {
+        var g = RandomGenerator(seed: 1)
+        let backbone = RecordingBackbone(using: &g)
+        var settings = IICTrainingObjective.Settings()
+        settings.modality = modality
+        settings.nceK = 4
+        let objective = try IICTrainingObjective(settings, context: Self.context(backbone), using: &g)
+        let model = try TrainingModel(backbone: backbone, heads: objective.heads)
+        let clips = Tensor.uniform([2, 4, 3, 8, 8], using: &g)
+        let output = try objective.lossTerms(TrainingBatch(clips: clips, labels: [0, 0], itemIndices: [0, 9]),
+                                             model: model, using: &g)
+        #expect(backbone.seen.count == 3 && output.terms.total.scalars[0].isFinite)
+        let views = try ClipTransforms.flowViews(clips)
+        #expect(backbone.seen[1].scalars == (modality == .u ? views.u : views.v).scalars)
+    }
+
     @Test func theBanksNeedDatasetIndicesAndUnnormalisedClips() throws {
         var g = RandomGenerator(seed: 1)
         let backbone = RecordingBackbone(using: &g)
@@ -198,7 +215,7 @@ import VideoTransformers
         let defaults = IICTrainingObjective.Settings()
         #expect(defaults.nceK == 1024 && defaults.modality == .res && defaults.neg == .repeat && defaults.intraNeg)
         #expect(throws: RecipeError.self) { _ = try Self.recipe(output: "/tmp/x", overrides: ["objective.neg=blur"]) }
-        #expect(throws: RecipeError.self) { _ = try Self.recipe(output: "/tmp/x", overrides: ["objective.modality=u"]) }
+        #expect(throws: RecipeError.self) { _ = try Self.recipe(output: "/tmp/x", overrides: ["objective.modality=flow"]) }
     }
 
     @Test func residualInputIsADataOptionForSupervisedTraining() throws {

@@ -76,4 +76,42 @@ import VideoIO
         }
         #expect(generator == RandomGenerator(seed: 0))
     }
+
+    @Test func flowViewsEncodeAKnownMotionAsTheFlowJPEGsDo() throws {
+        // A smooth pattern moving one pixel right per frame.
+        let (t, h, w) = (4, 40, 40)
+        var values = [Float](repeating: 0, count: t * 3 * h * w)
+        for f in 0..<t {
+            for y in 0..<h {
+                for x in 0..<w {
+                    let xs = Float(x - f)
+                    let value = 0.5 + 0.25 * sin(xs * 0.35) * cos(Float(y) * 0.3) + 0.1 * sin(xs * 0.9 + Float(y) * 0.2)
+                    for c in 0..<3 { values[((f * 3 + c) * h + y) * w + x] = value }
+                }
+            }
+        }
+        let clip = Tensor(shape: [t, 3, h, w], scalars: values)
+        let (u, v) = try ClipTransforms.flowViews(clip)
+        #expect(u.shape == clip.shape && v.shape == clip.shape)
+        let plane = h * w
+        var du: [Float] = [], dv: [Float] = []
+        for y in 12..<28 {
+            for x in 12..<28 {
+                du.append(u.scalars[y * w + x] * 40 - 20)
+                dv.append(v.scalars[y * w + x] * 40 - 20)
+            }
+        }
+        let meanU = du.reduce(0, +) / Float(du.count), meanV = dv.reduce(0, +) / Float(dv.count)
+        #expect(abs(meanU - 1) < 0.25, "horizontal flow \(meanU)")
+        #expect(abs(meanV) < 0.25, "vertical flow \(meanV)")
+        // Three equal channels; the last frame repeats the flow before it; values in [0, 1].
+        let s = u.scalars
+        #expect(Array(s[0..<plane]) == Array(s[plane..<(2 * plane)]))
+        #expect(Array(s[(3 * 3 * plane)..<(3 * 3 * plane + plane)]) == Array(s[(2 * 3 * plane)..<(2 * 3 * plane + plane)]))
+        #expect(s.allSatisfy { $0 >= 0 && $0 <= 1 })
+        #expect(throws: TransformError.self) { try ClipTransforms.flowViews(Tensor(zeros: [1, 3, 8, 8])) }
+        // A batch gives each sample its own flow.
+        let batch = try ClipTransforms.flowViews(Tensor.stack([clip, clip], axis: 0))
+        #expect(Array(batch.u.scalars[0..<u.count]) == u.scalars && Array(batch.u.scalars[u.count...]) == u.scalars)
+    }
 }

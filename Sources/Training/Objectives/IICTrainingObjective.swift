@@ -29,8 +29,11 @@ import VideoTransformers
 /// - `softmax: false` scores with the reference's NCE probabilities and `NCECriterion`.
 ///
 /// The banks need every sample's dataset index: the trainer passes the loader's item indices in
-/// ``TrainingBatch/itemIndices``, and the bank size is the training list's length. Optical-flow
-/// views (`u`, `v`) are not offered yet.
+/// ``TrainingBatch/itemIndices``, and the bank size is the training list's length.
+///
+/// `modality: u` and `v` use optical flow computed here from the clip's own frames with this
+/// package's Farneback (``ClipTransforms/flowViews(_:bound:parameters:)``), on the main thread;
+/// the reference reads TV-L1 flow extracted beforehand, with crops independent of the RGB crop.
 public final class IICTrainingObjective: TrainingObjective {
     /// The second view.
     public enum Modality: String, Sendable, CaseIterable {
@@ -38,11 +41,16 @@ public final class IICTrainingObjective: TrainingObjective {
         case res
         /// The RGB feature itself (the reference's degenerate baseline).
         case rgb
+        /// The horizontal optical-flow component as a clip (``ClipTransforms/flowViews(_:bound:parameters:)``:
+        /// Farneback flow of the clip's own frames, not the reference's TV-L1 files).
+        case u
+        /// The vertical optical-flow component.
+        case v
     }
 
     /// The `objective` section of an IIC recipe.
     public struct Settings: RecipeSection {
-        /// The second view (reference default `res`).
+        /// The second view (reference default `res`; `u`/`v`: Farneback flow, see the type's notes).
         public var modality: Modality = .res
         /// How intra-negatives are made (reference default `repeat`).
         public var neg: IntraNegative = .repeat
@@ -101,6 +109,9 @@ public final class IICTrainingObjective: TrainingObjective {
             throw ObjectiveError.unsupportedInput(
                 objective: "iic", reason: "neg: shuffle swaps four equal chunks; data.frames \(context.frames) is not a multiple of 4")
         }
+        if (settings.modality == .u || settings.modality == .v) && context.frames < 2 {
+            throw ObjectiveError.unsupportedInput(objective: "iic", reason: "modality \(settings.modality.rawValue) needs clips of at least 2 frames")
+        }
         self.settings = settings
         memory = ContrastiveMemory(
             dim: context.backbone.embedDim, dataCount: context.trainingItems, noiseCount: settings.nceK,
@@ -133,7 +144,13 @@ public final class IICTrainingObjective: TrainingObjective {
         let backbone = model.backbone
         // Three passes, in the reference's order: RGB, view 2, intra-negative.
         let f1 = backbone.classEmbedding(clips)
-        let f2 = settings.modality == .res ? backbone.classEmbedding(try ClipTransforms.residual(clips, scaling: .scaled)) : f1
+        let f2: Tensor
+        switch settings.modality {
+        case .res: f2 = backbone.classEmbedding(try ClipTransforms.residual(clips, scaling: .scaled))
+        case .rgb: f2 = f1
+        case .u: f2 = backbone.classEmbedding(try ClipTransforms.flowViews(clips).u)
+        case .v: f2 = backbone.classEmbedding(try ClipTransforms.flowViews(clips).v)
+        }
         // The intra-negative's feature only moves memory_neg (under no_grad in the reference), so
         // its pass records nothing for backward; it still runs in training mode.
         let negatives = settings.intraNeg ? try ClipTransforms.intraNegative(clips, kind: settings.neg, using: &generator) : nil

@@ -123,3 +123,64 @@ extension ClipTransforms {
         }
     }
 }
+
+extension ClipTransforms {
+    /// Optical-flow views of clips `[T, 3, H, W]` or `[B, T, 3, H, W]` (values in `[0, 1]`), IIC's
+    /// `u` and `v` inputs made on the fly: the horizontal and vertical components, each as a
+    /// three-channel clip in `[0, 1]`.
+    ///
+    /// IIC reads TV-L1 flow pre-extracted as 8-bit JPEGs (§3.2); here the flow is this package's
+    /// Farneback (``OpticalFlow/farneback(previous:next:parameters:initialFlow:)``) between
+    /// consecutive frames of the clip itself, on gray frames `(0.299 R + 0.587 G + 0.114 B)·255`.
+    /// Frame `t` holds the flow from `t` to `t + 1`; the last frame repeats the one before it. Each
+    /// component is clamped to `±bound` pixels and mapped to `(c + bound) / (2·bound)`, the usual
+    /// encoding of flow JPEGs (bound 20), and copied to the three channels. Unlike the reference,
+    /// whose flow views get crops of their own, these views share the RGB clip's crop.
+    ///
+    /// - Throws: ``TransformError`` for a clip of another shape or fewer than two frames;
+    ///   ``OpticalFlowError`` from the flow.
+    public static func flowViews(
+        _ clip: Tensor, bound: Float = 20, parameters: FarnebackParameters = .time
+    ) throws -> (u: Tensor, v: Tensor) {
+        guard (clip.rank == 4 || clip.rank == 5), clip.shape[clip.rank - 3] == 3 else {
+            throw TransformError.invalidClip(op: "flowViews", shape: clip.shape, reason: "expected [T, 3, H, W] or [B, T, 3, H, W]")
+        }
+        guard bound > 0 else {
+            throw TransformError.invalidParameter(op: "flowViews", name: "bound", value: "\(bound)", requirement: "must be positive")
+        }
+        let (batch, frames) = clip.rank == 5 ? (clip.shape[0], clip.shape[1]) : (1, clip.shape[0])
+        let (h, w) = (clip.shape[clip.rank - 2], clip.shape[clip.rank - 1])
+        guard frames >= 2 else {
+            throw TransformError.invalidClip(op: "flowViews", shape: clip.shape, reason: "flow needs at least two frames")
+        }
+        let plane = h * w
+        var u = [Float](repeating: 0, count: clip.count), v = u
+        let values = clip.scalars
+        func gray(_ b: Int, _ t: Int) throws -> GrayImage {
+            let base = (b * frames + t) * 3 * plane
+            return try GrayImage(width: w, height: h, pixels: (0..<plane).map { i in
+                (0.299 * values[base + i] + 0.587 * values[base + plane + i] + 0.114 * values[base + 2 * plane + i]) * 255
+            })
+        }
+        for b in 0..<batch {
+            var previous = try gray(b, 0)
+            for t in 0..<(frames - 1) {
+                let next = try gray(b, t + 1)
+                let flow = try OpticalFlow.farneback(previous: previous, next: next, parameters: parameters)
+                for target in t == frames - 2 ? [t, t + 1] : [t] {
+                    let base = (b * frames + target) * 3 * plane
+                    for i in 0..<plane {
+                        let du = (Swift.min(Swift.max(flow.vectors[2 * i], -bound), bound) + bound) / (2 * bound)
+                        let dv = (Swift.min(Swift.max(flow.vectors[2 * i + 1], -bound), bound) + bound) / (2 * bound)
+                        for c in 0..<3 {
+                            u[base + c * plane + i] = du
+                            v[base + c * plane + i] = dv
+                        }
+                    }
+                }
+                previous = next
+            }
+        }
+        return (Tensor(shape: clip.shape, scalars: u), Tensor(shape: clip.shape, scalars: v))
+    }
+}
