@@ -146,8 +146,14 @@ struct ViewOptions: ParsableArguments {
     @Option(help: "Spatial crops per clip: 1 (centre) or 3 (default for eval: 3, for extract-features: 1).")
     var crops: Int?
 
-    @Option(help: "segment (TSN segment middles) or dense (clips of consecutive frames, --interval apart).")
+    @Option(help: "segment (TSN segment middles), dense (clips of consecutive frames, --interval apart) or centred (IIC's retrieval clips: consecutive frames around evenly spaced centres).")
     var sampling: SamplingChoice = .segment
+
+    @Option(help: "Resize the short side to this before cropping (default: --size; IIC's retrieval: 128 with --decode-size 171x128).")
+    var resizeShortSide: Int?
+
+    @Option(help: "rgb, residual (IIC's ((x - previous frame) + 1)/2) or residual_unscaled (x - previous frame).")
+    var input: ClipInput = .rgb
 
     @Option(help: "Frame step within a dense clip.")
     var interval: Int = 2
@@ -186,27 +192,40 @@ struct ViewOptions: ParsableArguments {
             throw ValidationError("--frames, --size, --clips, --interval, --batch-size and --workers must be positive")
         }
         guard crops == 1 || crops == 3 else { throw ValidationError("--crops must be 1 or 3, got \(crops)") }
-        guard clips == 1 || sampling == .dense else {
-            throw ValidationError("--clips \(clips) needs --sampling dense: segment sampling gives one clip per video")
+        guard clips == 1 || sampling != .segment else {
+            throw ValidationError("--clips \(clips) needs --sampling dense or centred: segment sampling gives one clip per video")
+        }
+        if let resizeShortSide, resizeShortSide < size {
+            throw ValidationError("--resize-short-side \(resizeShortSide) is smaller than --size \(size)")
         }
         let mean = self.mean?.values ?? [0.5, 0.5, 0.5], std = self.std?.values ?? [0.5, 0.5, 0.5]
         guard mean.count == 3, std.count == 3, std.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--mean and --std need three values each, std positive")
         }
-        if let decodeSize, min(decodeSize.width, decodeSize.height) < size {
+        if let decodeSize, min(decodeSize.width, decodeSize.height) < min(size, resizeShortSide ?? size) {
             throw ValidationError("--decode-size \(decodeSize.width)x\(decodeSize.height) is smaller than --size \(size)")
         }
-        return EvaluationConfiguration(
+        let sampled: EvaluationConfiguration.Sampling = switch sampling {
+        case .segment: .segments
+        case .dense: .dense(interval: interval)
+        case .centred: .centred
+        }
+        var configuration = EvaluationConfiguration(
             frames: frames, cropSize: size, frameSize: decodeSize.map { FrameSize(width: $0.width, height: $0.height) },
-            mean: mean, std: std, sampling: sampling == .dense ? .dense(interval: interval) : .segments,
+            mean: mean, std: std, sampling: sampled,
             clips: clips, crops: crops, aggregation: aggregation, batchSize: batchSize, seed: seed, workerCount: workers)
+        configuration.resizeShortSide = resizeShortSide
+        configuration.input = input
+        return configuration
     }
 }
 
 /// How clips are taken from a video.
 enum SamplingChoice: String, ExpressibleByArgument, CaseIterable {
-    case segment, dense
+    case segment, dense, centred
 }
+
+extension ClipInput: ExpressibleByArgument {}
 
 /// What `videossl eval` writes to report.json.
 struct EvalRecord: Codable {

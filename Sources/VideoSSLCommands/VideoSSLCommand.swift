@@ -18,14 +18,14 @@ import ArgumentParser
 /// registered before ``main()`` appear in them.
 public struct VideoSSLCommand: ParsableCommand {
     /// The subcommands: `decode`, `flow`, `infer`, `convert`, `train`, `eval`, `extract-features`,
-    /// `knn`, `linear-probe`, `make-synthetic`, `demo`, `bench`.
+    /// `knn`, `linear-probe`, `retrieve`, `make-synthetic`, `demo`, `bench`.
     public static let configuration = CommandConfiguration(
         commandName: "videossl",
         abstract: "Self-supervised video transformers on the CPU.",
         version: "0.1.0",
         subcommands: [
             DecodeCommand.self, FlowCommand.self, InferCommand.self, ConvertCommand.self, TrainCommand.self,
-            EvalCommand.self, ExtractFeaturesCommand.self, KNNCommand.self, LinearProbeCommand.self,
+            EvalCommand.self, ExtractFeaturesCommand.self, KNNCommand.self, LinearProbeCommand.self, RetrieveCommand.self,
             MakeSyntheticCommand.self, DemoCommand.self, SVTDemoCommand.self, VideoMAEDemoCommand.self,
             BenchCommand.self,
         ])

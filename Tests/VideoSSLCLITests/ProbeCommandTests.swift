@@ -91,3 +91,52 @@ struct ProbeCommandTests {
         #expect(missing.status == 1 && missing.output.contains("no `features` array"), "\(missing.output)")
     }
 }
+
+/// `videossl retrieve`: the R@k table, JSON, merging and IIC's drop-last option.
+@Suite("videossl retrieve")
+struct RetrieveCommandTests {
+    let folder = Scratch.directory("videossl-retrieve")
+
+    /// Three classes in 6 dimensions, `views` rows per video.
+    private func features(_ name: String, videos: Int, views: Int, seed: UInt64) throws -> String {
+        var g = RandomGenerator(seed: seed)
+        var values: [Float] = [], labels: [Int] = [], indices: [Int] = []
+        for video in 0..<videos {
+            for _ in 0..<views {
+                values += (0..<6).map { (j: Int) -> Float in (j % 3 == video % 3 ? 3 : 0) + g.nextNormal() }
+                labels.append(video % 3)
+                indices.append(video)
+            }
+        }
+        let path = folder.appendingPathComponent(name).path
+        try SafeTensors.write(arrays: [
+            ("features", .float32(Tensor(shape: [labels.count, 6], scalars: values))),
+            ("labels", .int64(labels, shape: [labels.count])),
+            ("indices", .int64(indices, shape: [labels.count])),
+        ], to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test func retrievePrintsRecallAtKAndWritesJSON() throws {
+        let train = try features("train.safetensors", videos: 21, views: 10, seed: 1)
+        let val = try features("val.safetensors", videos: 13, views: 10, seed: 2)
+        let out = folder.appendingPathComponent("retrieval.json").path
+        let result = try runVideoSSL(["retrieve", "--train", train, "--val", val, "--json", out])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("gallery: 21 videos; queries: 13 videos; width 6"), "\(result.output)")
+        let record = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+        let results = try #require(record["results"] as? [[String: Any]])
+        #expect(results.map { $0["k"] as? Int } == [1, 5, 10, 20, 50])
+        #expect(results.allSatisfy { ($0["queries"] as? Int) == 13 && (($0["accuracy"] as? Double) ?? 0) > 0.8 })
+
+        let dropped = try runVideoSSL(["retrieve", "--train", train, "--train", train, "--val", val, "--val", val,
+                                       "--merge", "--drop-last", "8", "--k", "1,5"])
+        #expect(dropped.status == 0, "\(dropped.output)")
+        #expect(dropped.output.contains("gallery: 16 videos; queries: 8 videos; width 12"), "\(dropped.output)")
+
+        let unmerged = try runVideoSSL(["retrieve", "--train", train, "--train", train, "--val", val, "--val", val])
+        #expect(unmerged.status != 0 && unmerged.output.contains("--merge"), "\(unmerged.output)")
+        let missing = try runVideoSSL(["retrieve", "--train", folder.appendingPathComponent("none.safetensors").path, "--val", val])
+        #expect(missing.status != 0 && missing.output.contains("none.safetensors"), "\(missing.output)")
+    }
+}

@@ -11,6 +11,9 @@ public struct EvaluationConfiguration: Sendable {
         case segments
         /// Evenly spaced dense clips, `interval` frames apart (``DenseSampler`` in test mode).
         case dense(interval: Int)
+        /// IIC's retrieval clips: consecutive frames around evenly spaced centres
+        /// (``CentredClipSampler``).
+        case centred
     }
 
     /// Frames per clip.
@@ -40,6 +43,11 @@ public struct EvaluationConfiguration: Sendable {
     public var seed: UInt64
     /// Loader threads; `nil` uses ``ComputeContext/threadCount``.
     public var workerCount: Int?
+    /// The short side frames are resized to before cropping; `nil` uses ``cropSize``. IIC's
+    /// protocol decodes to 171×128 and centre-crops 112 without resizing (`resizeShortSide: 128`).
+    public var resizeShortSide: Int?
+    /// RGB or residual clips (IIC's residual view); applied to each crop after normalisation.
+    public var input: ClipInput = .rgb
 
     /// Creates a configuration.
     public init(
@@ -53,7 +61,7 @@ public struct EvaluationConfiguration: Sendable {
         precondition(crops == 1 || crops == 3, "EvaluationConfiguration: crops must be 1 or 3, got \(crops)")
         if case .dense(let interval) = sampling {
             precondition(interval > 0, "EvaluationConfiguration: dense interval \(interval) must be positive")
-        } else {
+        } else if sampling == .segments {
             precondition(clips == 1, "EvaluationConfiguration: segment sampling gives one clip per video, asked for \(clips)")
         }
         self.frames = frames
@@ -80,17 +88,21 @@ public struct EvaluationConfiguration: Sendable {
         switch sampling {
         case .segments: return SegmentSampler(segments: frames, mode: .test)
         case .dense(let interval): return DenseSampler(clipLength: frames, interval: interval, numClips: clips, mode: .test)
+        case .centred: return CentredClipSampler(clipLength: frames, numClips: clips)
         }
     }
 
-    /// Short-side resize to ``cropSize``, the crops, normalisation: `[T, 3, H, W]` in `[0, 1]` →
+    /// Short-side resize to ``cropSize`` (or ``resizeShortSide``), the crops, normalisation, then
+    /// ``input`` (RGB or residual): `[T, 3, H, W]` in `[0, 1]` →
     /// the crops stacked along the frame axis, `[crops · T, 3, cropSize, cropSize]`.
     public func prepare(_ clip: Tensor) throws -> Tensor {
-        let resized = try ClipTransforms.shortSideResize(clip, to: cropSize)
+        let resized = try ClipTransforms.shortSideResize(clip, to: resizeShortSide ?? cropSize)
         let views = crops == 3
             ? try ClipTransforms.threeCrop(resized, size: cropSize)
             : [try ClipTransforms.centerCrop(resized, size: cropSize)]
-        let normalised = try views.map { view throws(TransformError) in try ClipTransforms.normalize(view, mean: mean, std: std) }
+        let normalised = try views.map { view throws(TransformError) in
+            try input.apply(try ClipTransforms.normalize(view, mean: mean, std: std))
+        }
         return normalised.count == 1 ? normalised[0] : Tensor.concat(normalised, axis: 0)
     }
 }

@@ -30,6 +30,9 @@ public struct Evaluator: Sendable {
         case logits
         /// The class embedding `[C]` before the head.
         case classEmbedding
+        /// The backbone's retrieval features (``RetrievalFeatureBackbone``; the class embedding
+        /// for a backbone without them).
+        case retrievalFeatures
     }
 
     /// Per-video outputs of ``outputs(of:on:kind:shuffledFrames:)``, or per-view outputs of
@@ -132,8 +135,13 @@ public struct Evaluator: Sendable {
                         for start in stride(from: 0, to: rows.count, by: c.maxClipsPerForward) {
                             let end = min(start + c.maxClipsPerForward, rows.count)
                             let chunk = start == 0 && end == rows.count ? view : view.slice(axis: 0, range: start..<end)
-                            let cls = model.classEmbedding(chunk)
-                            body(kind == .logits ? model.head(cls) : cls, Array(videos[start..<end]), pass * c.crops + crop)
+                            let out: Tensor
+                            switch kind {
+                            case .logits: out = model.head(model.classEmbedding(chunk))
+                            case .classEmbedding: out = model.classEmbedding(chunk)
+                            case .retrievalFeatures: out = model.retrievalEmbedding(chunk)
+                            }
+                            body(out, Array(videos[start..<end]), pass * c.crops + crop)
                         }
                     }
                 }

@@ -103,16 +103,21 @@ public struct TrainingBatch {
     public var epoch: Int
     /// Optimizer steps taken before this batch.
     public var step: Int
+    /// The dataset index of each clip (its line in the training list, after the loader replaced
+    /// unreadable items), for objectives that keep per-video state such as IIC's memory banks;
+    /// empty when the batch does not come from a loader.
+    public var itemIndices: [Int]
     /// The loader extras by name.
     var extras: [String: IntTensor]
 
     /// Bundles a batch; `extras` are keyed by ``LoaderExtra/name``.
     public init(clips: Tensor, labels: [Int], views: [Tensor] = [], extras: [String: IntTensor] = [:],
-                epoch: Int = 0, step: Int = 0) {
+                itemIndices: [Int] = [], epoch: Int = 0, step: Int = 0) {
         self.clips = clips
         self.labels = labels
         self.views = views
         self.extras = extras
+        self.itemIndices = itemIndices
         self.epoch = epoch
         self.step = step
     }
@@ -169,11 +174,15 @@ public struct ObjectiveContext {
     public let data: Recipe.DataSection
     /// The run folder, for objectives that write files there (reconstruction images); nil outside a run.
     public let outputDirectory: String?
+    /// Videos in the training list (the rows of IIC's memory banks); 0 when unknown.
+    public let trainingItems: Int
 
     /// Creates a context.
     public init(backbone: any VideoBackbone, backboneName: String, classCount: Int, frames: Int, crop: Int,
                 backboneOverrides: [String: ConfigValue] = [:], epochs: Int = 1,
-                data: Recipe.DataSection = Recipe.DataSection(), outputDirectory: String? = nil) {
+                data: Recipe.DataSection = Recipe.DataSection(), outputDirectory: String? = nil,
+                trainingItems: Int = 0) {
+        self.trainingItems = trainingItems
         self.backbone = backbone
         self.backboneName = backboneName
         self.classCount = classCount

@@ -23,6 +23,7 @@ import VideoTransformers
 /// | `data.random_resized_crop` | `false` | torchvision's random resized crop (``ClipTransforms/randomResizedCrop(_:size:scale:ratio:filter:layout:using:)``: area fraction from `data.crop_scale`, log-uniform aspect ratio from `data.crop_ratio`, bilinear to `crop` × `crop`) of the decoded, normalised frames instead of scale jitter and a random crop (VideoMAE fine-tuning) |
 /// | `data.crop_scale` | `[0.08, 1.0]` | the random resized crop's area fraction range |
 /// | `data.crop_ratio` | `[0.75, 1.3333]` | the random resized crop's aspect-ratio range |
+/// | `data.input` | `rgb` | `residual` or `residual_unscaled`: IIC's residual clips (frame minus the previous frame, circularly), made from each normalised clip after the flip |
 /// | `data.random_erasing` | `0` | the probability of ``RandomErasing`` of each normalised clip (VideoMAE fine-tuning: 0.25; one rectangle for all frames, per-pixel noise) |
 /// | `objective.mixup` | `0` | mixup's Beta α for `kind: supervised` (VideoMAE: 0.8); 0 turns mixup off |
 /// | `objective.cutmix` | `0` | CutMix's Beta α (VideoMAE: 1.0); 0 turns CutMix off |
@@ -145,6 +146,10 @@ public struct Recipe: Sendable, Equatable {
         public var mean: [Double] = [0.5, 0.5, 0.5]
         /// Per-channel normalisation standard deviation (TIME: 0.5).
         public var std: [Double] = [0.5, 0.5, 0.5]
+        /// What the network sees: `rgb` (default), or IIC's residual clips — `residual`
+        /// (`((x − roll(x, 1)) + 1)/2`) or `residual_unscaled` (`x − roll(x, 1)`, IIC's fine-tuning
+        /// input, §3.9) — computed from each normalised clip, in training and validation alike.
+        public var input: ClipInput = .rgb
         /// Loader worker threads.
         public var workers: Int = 2
         /// Whether list entries may leave `root` (absolute paths or `..`); off, such an entry is an
@@ -171,7 +176,7 @@ public struct Recipe: Sendable, Equatable {
              .bool("multi_scale_crop", \.multiScaleCrop), .bool("random_resized_crop", \.randomResizedCrop),
              .doubles("crop_scale", \.cropScale, count: 2, .positive), .doubles("crop_ratio", \.cropRatio, count: 2, .positive),
              .double("random_erasing", \.randomErasing, .unitInterval),
-             .doubles("mean", \.mean, count: 3), .doubles("std", \.std, count: 3, .positive),
+             .doubles("mean", \.mean, count: 3), .doubles("std", \.std, count: 3, .positive), .choice("input", \.input),
              .int("workers", \.workers, minimum: 1), .bool("allow_outside_root", \.allowOutsideRoot)]
         }
 
@@ -299,6 +304,10 @@ public struct Recipe: Sendable, Equatable {
             /// (``IterationSchedule/cosine(base:final:epochs:iterationsPerEpoch:warmupEpochs:warmupStart:)``):
             /// `warmup_epochs` whole epochs from `warmup_start_lr`, then cosine to `end_lr`.
             case iterationCosine = "iteration_cosine"
+            /// PyTorch's `MultiStepLR`: the rate is multiplied by `gamma` at each of `milestones`
+            /// (epochs), as ``StepsWithRelativeLRs`` with relative rates `1, γ, γ², …` (IIC: ×0.2
+            /// at 45, 90, 125 and 160).
+            case multiStep = "multi_step"
         }
         /// The family.
         public var policy: Policy = .stepsWithRelativeLRs
@@ -306,6 +315,10 @@ public struct Recipe: Sendable, Equatable {
         public var steps: [Double] = [0, 20, 30]
         /// Multipliers of the base rate from each step on.
         public var relativeLRs: [Double] = [1, 0.1, 0.01]
+        /// `multi_step`: the epochs at which the rate is multiplied by ``gamma``.
+        public var milestones: [Double] = [30, 60]
+        /// `multi_step`: the factor applied at each milestone.
+        public var gamma: Double = 0.1
         /// The cosine schedule's final rate.
         public var endLR: Double = 0
         /// Epochs of linear warm-up (0: none).
@@ -322,7 +335,8 @@ public struct Recipe: Sendable, Equatable {
         /// The schedule keys.
         public static var fields: [RecipeField<Self>] {
             [.choice("policy", \.policy), .doubles("steps", \.steps, .nonNegative),
-             .doubles("relative_lrs", \.relativeLRs, .nonNegative), .double("end_lr", \.endLR, .nonNegative),
+             .doubles("relative_lrs", \.relativeLRs, .nonNegative), .doubles("milestones", \.milestones, .positive),
+             .double("gamma", \.gamma, .nonNegative), .double("end_lr", \.endLR, .nonNegative),
              .double("warmup_epochs", \.warmupEpochs, .nonNegative),
              .double("warmup_start_lr", \.warmupStartLR, .nonNegative),
              .double("weight_decay_end", \.weightDecayEnd, .nonNegative)]
@@ -333,6 +347,9 @@ public struct Recipe: Sendable, Equatable {
             if policy == .iterationCosine && warmupEpochs != warmupEpochs.rounded() {
                 throw .invalidValue(key: "\(path).warmup_epochs", value: "\(warmupEpochs)",
                                     reason: "must be a whole number of epochs with policy iteration_cosine")
+            }
+            if policy == .multiStep && !zip(milestones, milestones.dropFirst()).allSatisfy({ $0 < $1 }) {
+                throw .invalidValue(key: "\(path).milestones", value: "\(milestones)", reason: "must increase")
             }
             guard policy == .stepsWithRelativeLRs else { return }
             guard steps.count == relativeLRs.count, steps.first == 0,
@@ -411,8 +428,22 @@ public struct Recipe: Sendable, Equatable {
         public var batchSize: Int = 8
         /// Whether each evaluation also runs on frame-shuffled clips and reports the Gap per subset.
         public var shuffled: Bool = false
+        /// Where test clips come from: `auto` (segment middles, or evenly spaced dense windows with
+        /// more clips or `data.sampler: dense`) or `centred` (IIC's test clips: `eval.clips` clips of
+        /// `data.frames` consecutive frames around evenly spaced centres, ``CentredClipSampler``).
+        public enum Sampling: String, Sendable, CaseIterable {
+            /// Segment middles, or dense windows.
+            case auto
+            /// IIC's centred clips.
+            case centred
+        }
         /// The metric `checkpoints/best` is kept by (higher is better).
         public var bestMetric: Metric = .top1
+        /// Where test clips come from.
+        public var sampling: Sampling = .auto
+        /// The short side test frames are resized to before cropping; nil resizes to `data.crop`.
+        /// IIC tests on 171×128 frames centre-cropped to 112 without resizing (`resize: 128`).
+        public var resize: Int?
         /// The seed of the shuffled-frame permutations.
         public var seed: Int = 0
 
@@ -423,7 +454,8 @@ public struct Recipe: Sendable, Equatable {
         public static var fields: [RecipeField<Self>] {
             [.int("crops", \.crops, minimum: 1), .int("clips", \.clips, minimum: 1, maximum: 1024),
              .choice("aggregation", \.aggregation), .int("batch_size", \.batchSize, minimum: 1),
-             .bool("shuffled", \.shuffled), .choice("best_metric", \.bestMetric), .int("seed", \.seed, minimum: 0)]
+             .bool("shuffled", \.shuffled), .choice("best_metric", \.bestMetric), .int("seed", \.seed, minimum: 0),
+             .choice("sampling", \.sampling), .int("resize", \.resize, minimum: 1)]
         }
 
         /// Checks the crop count and that the Gap is only chosen with shuffled evaluation.

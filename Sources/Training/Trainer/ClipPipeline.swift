@@ -10,7 +10,8 @@ import VideoIO
 /// pipeline does. With `data.random_resized_crop` torchvision's random resized crop of the
 /// normalised clip (`data.crop_scale`, `data.crop_ratio`, bilinear) replaces them instead, as in
 /// VideoMAE's fine-tuning (`spatial_sampling` with `scale` and `aspect_ratio`). With `data.random_erasing` above 0 ``RandomErasing`` ends the pipeline, on the
-/// normalised clip, as in VideoMAE's fine-tuning. (Evaluation has its own pipeline,
+/// normalised clip, as in VideoMAE's fine-tuning. With `data.input` other than `rgb` the clip
+/// becomes IIC's residual clip after the flip (no random draws). (Evaluation has its own pipeline,
 /// ``EvaluationConfiguration/prepare(_:)``.)
 ///
 /// Random draws, in order: RandAugment's, the multi-scale crop's, the random resized crop's or the
@@ -29,6 +30,7 @@ public enum ClipPipeline {
         let resized = data.randomResizedCrop
             ? (scale: data.cropScale[0]...data.cropScale[1], ratio: data.cropRatio[0]...data.cropRatio[1]) : nil
         let erasing = data.randomErasing > 0 ? try RandomErasing(probability: data.randomErasing) : nil
+        let input = data.input
         return { clip, generator in
             if augment != nil || multiScale != nil {
                 var frames = try ClipTransforms.rgb8Frames(clip)
@@ -46,6 +48,9 @@ public enum ClipPipeline {
             }
             if flip && generator.nextUniform() < 0.5 {
                 clip = try ClipTransforms.horizontalFlip(clip)
+            }
+            if input != .rgb {
+                clip = try input.apply(clip)
             }
             if let erasing {
                 clip = try erasing(clip, using: &generator)

@@ -29,7 +29,7 @@ extension Trainer {
             guard let value = try? extra.compute(clip.squeezed(axis: 0)) else { return nil }
             extras[extra.name] = IntTensor(shape: [1] + value.shape, scalars: value.scalars)
         }
-        let batch = TrainingBatch(clips: clip, labels: [0], views: views, extras: extras)
+        let batch = TrainingBatch(clips: clip, labels: [0], views: views, extras: extras, itemIndices: [0])
         let layers = model.randomLayerStates()
         // Objectives may update buffers in their forward (SVT's centre and teacher start).
         let buffers = model.namedBuffers().map { ($0.1, $0.1.value) }

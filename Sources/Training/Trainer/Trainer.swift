@@ -197,7 +197,7 @@ public final class Trainer {
                 model.reseedRandomLayers(using: &layerGenerator)
                 let output = try objective.lossTerms(
                     TrainingBatch(clips: batch.clips, labels: batch.labels, views: batch.views, extras: batch.extras,
-                                  epoch: epoch, step: step),
+                                  itemIndices: batch.itemIndices, epoch: epoch, step: step),
                     model: model, using: &batchGenerator)
                 var values = output.terms.values.map { ($0.name, Double($0.value)) }
                 var batchClips = 0, batchCorrect = 0

@@ -89,8 +89,8 @@ public final class TrainingSetup {
         let objective = try Objectives.make(recipe.objective, context: ObjectiveContext(
             backbone: backbone, backboneName: resolved.model.name, classCount: config.numClasses,
             frames: data.frames, crop: data.crop, backboneOverrides: resolved.model.overrides,
-            epochs: recipe.training.epochs, data: data, outputDirectory: writesFiles ? recipe.outputDir : nil),
-            using: &generator)
+            epochs: recipe.training.epochs, data: data, outputDirectory: writesFiles ? recipe.outputDir : nil,
+            trainingItems: dataset.count), using: &generator)
         let model = try TrainingModel(backbone: backbone, heads: objective.heads)
         self.objective = objective
         self.model = model
@@ -175,6 +175,11 @@ public final class TrainingSetup {
                 iterationsPerEpoch: stepsPerEpoch)
         case .constant: core = ConstantSchedule(base)
         case .stepsWithRelativeLRs: core = StepsWithRelativeLRs(base: base, steps: s.steps, relativeLRs: s.relativeLRs)
+        case .multiStep:
+            // The rate after i milestones is base·γⁱ (γⁱ by repeated multiplication).
+            var rates = [1.0]
+            for _ in s.milestones { rates.append(rates[rates.count - 1] * s.gamma) }
+            core = StepsWithRelativeLRs(base: base, steps: [0] + s.milestones, relativeLRs: rates)
         case .cosine: core = CosineSchedule(base: base, end: s.endLR, maxEpoch: Double(epochs))
         }
         guard s.warmupEpochs > 0 else { return core }

@@ -84,16 +84,20 @@ extension Recipe {
 
     /// The recipe's test views: segment middles of `data.frames` frames (or `eval.clips` evenly
     /// spaced dense windows every `data.sampling_rate` frames with more clips or `data.sampler:
-    /// dense`), `eval.crops` crops of `data.crop` after resizing the short side to it,
-    /// `data.mean`/`std`, combined by `eval.aggregation`; the shuffled-frame permutations come from
+    /// dense`; IIC's centred clips with `eval.sampling: centred`), `eval.crops` crops of `data.crop` after resizing the short side to it,
+    /// `data.mean`/`std`, then `data.input`, combined by `eval.aggregation`; the shuffled-frame permutations come from
     /// `seed` (default `eval.seed`).
     public func testViews(seed: UInt64? = nil) -> EvaluationConfiguration {
-        EvaluationConfiguration(
+        var views = EvaluationConfiguration(
             frames: data.frames, cropSize: data.crop, frameSize: FrameSize(width: data.decodeSize[0], height: data.decodeSize[1]),
             mean: data.mean.map(Float.init), std: data.std.map(Float.init),
-            sampling: evaluation.clips > 1 || data.sampler == .dense ? .dense(interval: data.samplingRate) : .segments,
+            sampling: evaluation.sampling == .centred ? .centred
+                : evaluation.clips > 1 || data.sampler == .dense ? .dense(interval: data.samplingRate) : .segments,
             clips: evaluation.clips, crops: evaluation.crops, aggregation: evaluation.aggregation,
             batchSize: evaluation.batchSize, seed: seed ?? UInt64(evaluation.seed), workerCount: data.workers)
+        views.input = data.input
+        views.resizeShortSide = evaluation.resize
+        return views
     }
 }
 

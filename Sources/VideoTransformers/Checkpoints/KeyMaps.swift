@@ -23,7 +23,8 @@ public struct KeyMapContext: Sendable {
 /// `dino-inflation-random-temporal` (temporal attention left at its initialisation, as SVT's
 /// paper); VideoMAE's and VideoMS's `videomae` (repository checkpoints, decoder included),
 /// `videomae-encoder` (the encoder for fine-tuning) and `hf-videomae` (Hugging Face
-/// `transformers`). A method that brings its own checkpoint layout registers one
+/// `transformers`); IIC's `iic` (self-supervised and fine-tuned 3D-CNN files, classifier kept) and
+/// `iic-backbone` (classifier dropped). A method that brings its own checkpoint layout registers one
 /// more map under a new name:
 ///
 /// ```swift
@@ -85,6 +86,8 @@ public enum KeyMaps {
         "hf-videomae": { tensors, _ in try CheckpointKeyMaps.huggingFaceVideoMAE(tensors) },
         "timm-motionformer": { tensors, _ in try CheckpointKeyMaps.timmViTToMotionformer(tensors) },
         "timm-xvit": { tensors, _ in try CheckpointKeyMaps.timmViTToXViT(tensors) },
+        "iic": { tensors, _ in CheckpointKeyMaps.iic(tensors, keepClassifier: true) },
+        "iic-backbone": { tensors, _ in CheckpointKeyMaps.iic(tensors, keepClassifier: false) },
     ]
 
     /// The registered names, sorted.
