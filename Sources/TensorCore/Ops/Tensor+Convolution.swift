@@ -1,0 +1,411 @@
+/// 2-D and 3-D convolution (cross-correlation, as `torch.nn.functional.conv2d` / `conv3d`) through
+/// vol2col (im2col over time, height and width) and `cblas_sgemm`.
+///
+/// A 2-D convolution is the 3-D one with one frame and a kernel one frame deep, so both share one
+/// geometry, one kernel and one VJP. For sample `s`, with `cols` the `[C·kt·kh·kw, Tout·Hout·Wout]`
+/// matrix of input patches: `out[s] = W·cols (+ b)`, which lands directly in `[O, Tout, Hout, Wout]`
+/// order. VJPs: `dW = Σ_s dOut[s]·colsᵀ`, `db = Σ_{s,z,y,x} dOut`, `dx[s] = col2vol(Wᵀ·dOut[s])`
+/// (col2vol adds overlapping patches back).
+///
+/// The general layout builds `cols` for a few output frames at a time (about 16 MiB of columns),
+/// not for the whole clip: a 3×3×3 convolution over 64 channels of 16×56×56 would otherwise need
+/// 350 MB of columns per sample. Samples are spread over ``ComputeContext``'s threads; with fewer
+/// samples than threads, each sample's column building, products and scatter are themselves split
+/// (over input channels and over output rows), so one clip still uses every core.
+///
+/// Two layouts skip the general vol2col: a 1×1×1 kernel with stride 1 and no padding uses the input
+/// itself as `cols`, and non-overlapping patches (stride == kernel, no padding: ViT patch and
+/// VideoMAE tubelet embedding) are gathered as `[L, K]` rows of contiguous runs, a pure
+/// rearrangement that BLAS reads transposed.
+extension Tensor {
+    /// Convolves `input` `[N, C, H, W]` with `weight` `[O, C, kh, kw]` and adds `bias` `[O]`.
+    ///
+    /// The output is `[N, O, Hout, Wout]` with `Hout = (H + 2·padding.0 − kh)/stride.0 + 1`
+    /// (and likewise for the width). Groups and dilation are not supported.
+    public static func conv2d(
+        _ input: Tensor, weight: Tensor, bias: Tensor? = nil,
+        stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0)
+    ) -> Tensor {
+        precondition(input.rank == 4 && weight.rank == 4,
+                     "conv2d: input \(input.shape) must be [N, C, H, W] and weight \(weight.shape) [O, C, kh, kw]")
+        let s = input.shape, k = weight.shape
+        let geo = ConvolutionGeometry(
+            op: "conv2d", input: [s[0], s[1], 1, s[2], s[3]], weight: [k[0], k[1], 1, k[2], k[3]],
+            bias: bias?.shape, stride: (1, stride.0, stride.1), padding: (0, padding.0, padding.1),
+            shapes: "input \(input.shape), weight \(weight.shape)")
+        return convolution("conv2d", input, weight: weight, bias: bias, geo,
+                           outputShape: [geo.n, geo.o, geo.oh, geo.ow])
+    }
+
+    /// Convolves `input` `[N, C, T, H, W]` with `weight` `[O, C, kt, kh, kw]` and adds `bias` `[O]`,
+    /// as `torch.nn.functional.conv3d` (dilation 1, groups 1).
+    ///
+    /// The output is `[N, O, Tout, Hout, Wout]` with `Tout = (T + 2·padding.0 − kt)/stride.0 + 1`
+    /// (and likewise for the height and width).
+    public static func conv3d(
+        _ input: Tensor, weight: Tensor, bias: Tensor? = nil,
+        stride: (Int, Int, Int) = (1, 1, 1), padding: (Int, Int, Int) = (0, 0, 0)
+    ) -> Tensor {
+        precondition(input.rank == 5 && weight.rank == 5,
+                     "conv3d: input \(input.shape) must be [N, C, T, H, W] and weight \(weight.shape) [O, C, kt, kh, kw]")
+        let geo = ConvolutionGeometry(
+            op: "conv3d", input: input.shape, weight: weight.shape, bias: bias?.shape,
+            stride: stride, padding: padding, shapes: "input \(input.shape), weight \(weight.shape)")
+        return convolution("conv3d", input, weight: weight, bias: bias, geo,
+                           outputShape: [geo.n, geo.o, geo.ot, geo.oh, geo.ow])
+    }
+
+    private static func convolution(
+        _ op: String, _ input: Tensor, weight: Tensor, bias: Tensor?, _ geo: ConvolutionGeometry,
+        outputShape: [Int]
+    ) -> Tensor {
+        let value = Tensor(shape: outputShape, unsafeUninitialized: { out in
+            input.storage.withUnsafeBufferPointer { px in
+                weight.storage.withUnsafeBufferPointer { pw in
+                    let pb = bias?.storage
+                    geo.forEachSampleChunk { samples, _ in
+                        var scratch = [Float](repeating: 0, count: geo.scratchCount)
+                        scratch.withUnsafeMutableBufferPointer { cols in
+                            for s in samples {
+                                let dst = out.baseAddress! + s * geo.o * geo.l
+                                if let pb {
+                                    for oc in 0..<geo.o { (dst + oc * geo.l).update(repeating: pb[oc], count: geo.l) }
+                                }
+                                let beta: Float = pb == nil ? 0 : 1
+                                let x = px.baseAddress! + s * geo.inputSampleCount
+                                switch geo.layout {
+                                case .pointwise:
+                                    BLAS.parallelSgemm(transposeA: false, transposeB: false,
+                                                       m: geo.o, n: geo.l, k: geo.k, a: pw.baseAddress!, lda: geo.k,
+                                                       b: x, ldb: geo.l, beta: beta, c: dst, ldc: geo.l)
+                                case .patchify:
+                                    geo.gatherPatches(x, into: cols.baseAddress!)
+                                    BLAS.parallelSgemm(transposeA: false, transposeB: true,
+                                                       m: geo.o, n: geo.l, k: geo.k, a: pw.baseAddress!, lda: geo.k,
+                                                       b: cols.baseAddress!, ldb: geo.k, beta: beta, c: dst, ldc: geo.l)
+                                case .general:
+                                    for tile in geo.tiles {
+                                        let lt = tile.count * geo.planeCount
+                                        geo.vol2col(x, frames: tile, into: cols.baseAddress!)
+                                        BLAS.parallelSgemm(transposeA: false, transposeB: false,
+                                                           m: geo.o, n: lt, k: geo.k, a: pw.baseAddress!, lda: geo.k,
+                                                           b: cols.baseAddress!, ldb: lt, beta: beta,
+                                                           c: dst + tile.lowerBound * geo.planeCount, ldc: geo.l)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        })
+        let (xd, wd) = (input.detached(), weight.detached())
+        var inputs = [input, weight]
+        if let bias { inputs.append(bias) }
+        return record(op, value, inputs: inputs) { needs in
+            { g in
+                let (dx, dw) = convolutionBackward(g, xd, wd, geo, needInput: needs[0], needWeight: needs[1])
+                var grads: [Tensor?] = [dx, dw]
+                if needs.count == 3 {
+                    grads.append(needs[2] ? g.sum(axes: [0] + Array(2..<g.rank)) : nil)
+                }
+                return grads
+            }
+        }
+    }
+
+    private static func convolutionBackward(
+        _ g: Tensor, _ x: Tensor, _ w: Tensor, _ geo: ConvolutionGeometry, needInput: Bool, needWeight: Bool
+    ) -> (Tensor?, Tensor?) {
+        let (k, l, o) = (geo.k, geo.l, geo.o)
+        let chunks = geo.sampleChunkCount
+        // Each chunk of samples accumulates its own weight gradient; the partials are added after.
+        var partialW = [Float](repeating: 0, count: needWeight ? chunks * o * k : 0)
+        var dx = [Float](repeating: 0, count: needInput ? x.count : 0)
+        g.storage.withUnsafeBufferPointer { pg in
+            x.storage.withUnsafeBufferPointer { px in
+                w.storage.withUnsafeBufferPointer { pw in
+                    partialW.withUnsafeMutableBufferPointer { pdw in
+                        dx.withUnsafeMutableBufferPointer { pdx in
+                            geo.forEachSampleChunk { samples, chunk in
+                                var colsBuffer = [Float](repeating: 0, count: needWeight ? geo.scratchCount : 0)
+                                var gradCols = [Float](repeating: 0, count: needInput ? geo.scratchCount : 0)
+                                colsBuffer.withUnsafeMutableBufferPointer { cols in
+                                    gradCols.withUnsafeMutableBufferPointer { gcols in
+                                        let dwChunk = needWeight ? pdw.baseAddress! + chunk * o * k : nil
+                                        for s in samples {
+                                            let gs = pg.baseAddress! + s * o * l
+                                            let xs = px.baseAddress! + s * geo.inputSampleCount
+                                            let dxs = needInput ? pdx.baseAddress! + s * geo.inputSampleCount : nil
+                                            switch geo.layout {
+                                            case .pointwise:
+                                                if let dwChunk {
+                                                    BLAS.parallelSgemm(transposeA: false, transposeB: true, m: o, n: k, k: l,
+                                                                       a: gs, lda: l, b: xs, ldb: l, beta: 1, c: dwChunk, ldc: k)
+                                                }
+                                                if let dxs {
+                                                    BLAS.parallelSgemm(transposeA: true, transposeB: false, m: k, n: l, k: o,
+                                                                       a: pw.baseAddress!, lda: k, b: gs, ldb: l, c: dxs, ldc: l)
+                                                }
+                                            case .patchify:
+                                                if let dwChunk {
+                                                    geo.gatherPatches(xs, into: cols.baseAddress!)
+                                                    BLAS.parallelSgemm(transposeA: false, transposeB: false, m: o, n: k, k: l,
+                                                                       a: gs, lda: l, b: cols.baseAddress!, ldb: k,
+                                                                       beta: 1, c: dwChunk, ldc: k)
+                                                }
+                                                if let dxs {
+                                                    BLAS.parallelSgemm(transposeA: true, transposeB: false, m: l, n: k, k: o,
+                                                                       a: gs, lda: l, b: pw.baseAddress!, ldb: k,
+                                                                       c: gcols.baseAddress!, ldc: k)
+                                                    geo.scatterPatches(gcols.baseAddress!, into: dxs)
+                                                }
+                                            case .general:
+                                                for tile in geo.tiles {
+                                                    let lt = tile.count * geo.planeCount
+                                                    let gt = gs + tile.lowerBound * geo.planeCount
+                                                    if let dwChunk {
+                                                        geo.vol2col(xs, frames: tile, into: cols.baseAddress!)
+                                                        BLAS.parallelSgemm(transposeA: false, transposeB: true, m: o, n: k, k: lt,
+                                                                           a: gt, lda: l, b: cols.baseAddress!, ldb: lt,
+                                                                           beta: 1, c: dwChunk, ldc: k)
+                                                    }
+                                                    if let dxs {
+                                                        BLAS.parallelSgemm(transposeA: true, transposeB: false, m: k, n: lt, k: o,
+                                                                           a: pw.baseAddress!, lda: k, b: gt, ldb: l,
+                                                                           c: gcols.baseAddress!, ldc: lt)
+                                                        geo.col2vol(gcols.baseAddress!, frames: tile, addingInto: dxs)
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var dw: Tensor? = nil
+        if needWeight {
+            var total = [Float](partialW.prefix(o * k))
+            total.withUnsafeMutableBufferPointer { pt in
+                partialW.withUnsafeBufferPointer { pp in
+                    for c in 1..<Swift.max(chunks, 1) {
+                        Kernels.table.accumulate(pt.baseAddress!, pp.baseAddress! + c * o * k, o * k)
+                    }
+                }
+            }
+            dw = Tensor(shape: w.shape, scalars: total)
+        }
+        return (needInput ? Tensor(shape: x.shape, scalars: dx) : nil, dw)
+    }
+}
+
+/// Shapes, checks and data movement of one `conv2d` or `conv3d` call, always in 3-D form (a 2-D
+/// convolution has `T = kt = 1`).
+private struct ConvolutionGeometry {
+    enum Layout { case pointwise, patchify, general }
+
+    let n, c, t, h, w, o, kt, kh, kw, st, sh, sw, pt, ph, pw, ot, oh, ow: Int
+    /// Patch length `C·kt·kh·kw` (the GEMM's inner dimension).
+    var k: Int { c * kt * kh * kw }
+    /// Output positions per output frame `Hout·Wout`.
+    var planeCount: Int { oh * ow }
+    /// Output positions per sample `Tout·Hout·Wout`.
+    var l: Int { ot * oh * ow }
+    /// Input elements per sample.
+    var inputSampleCount: Int { c * t * h * w }
+    let layout: Layout
+    /// Ranges of output frames whose columns are built together (general layout).
+    let tiles: [Range<Int>]
+
+    init(op: String, input: [Int], weight: [Int], bias: [Int]?,
+         stride: (Int, Int, Int), padding: (Int, Int, Int), shapes: @autoclosure () -> String) {
+        precondition(input[1] == weight[1], "\(op): \(shapes()): input channels \(input[1]) differ from the weight's \(weight[1])")
+        precondition(stride.0 > 0 && stride.1 > 0 && stride.2 > 0 && padding.0 >= 0 && padding.1 >= 0 && padding.2 >= 0,
+                     "\(op): stride \(stride) must be positive and padding \(padding) non-negative (\(shapes()))")
+        if let bias {
+            precondition(bias == [weight[0]], "\(op): bias \(bias) for \(shapes())")
+        }
+        (n, c, t, h, w) = (input[0], input[1], input[2], input[3], input[4])
+        (o, kt, kh, kw) = (weight[0], weight[2], weight[3], weight[4])
+        (st, sh, sw) = stride
+        (pt, ph, pw) = padding
+        precondition(kt > 0 && kh > 0 && kw > 0 && o > 0,
+                     "\(op): empty kernel (\(shapes()))")
+        precondition(t + 2 * pt >= kt && h + 2 * ph >= kh && w + 2 * pw >= kw,
+                     "\(op): kernel larger than the padded input (\(shapes()), padding \(padding))")
+        ot = (t + 2 * pt - kt) / st + 1
+        oh = (h + 2 * ph - kh) / sh + 1
+        ow = (w + 2 * pw - kw) / sw + 1
+        if kt == 1 && kh == 1 && kw == 1 && st == 1 && sh == 1 && sw == 1 && pt == 0 && ph == 0 && pw == 0 {
+            layout = .pointwise
+        } else if st == kt && sh == kh && sw == kw && pt == 0 && ph == 0 && pw == 0 {
+            layout = .patchify
+        } else {
+            layout = .general
+        }
+        // About 4 Mi floats of columns per tile (at least one output frame): big enough for full-speed
+        // GEMMs, small enough to stay out of the page-fault path and keep memory flat.
+        let perFrame = c * kt * kh * kw * oh * ow
+        let framesPerTile = Swift.max(1, Swift.min(ot, (1 << 22) / Swift.max(1, perFrame)))
+        let frames = ot
+        tiles = Swift.stride(from: 0, to: frames, by: framesPerTile).map { $0..<Swift.min(frames, $0 + framesPerTile) }
+    }
+
+    /// Floats of column scratch one thread needs.
+    var scratchCount: Int {
+        switch layout {
+        case .pointwise: 0
+        case .patchify: k * l
+        case .general: k * (tiles.map(\.count).max() ?? 0) * planeCount
+        }
+    }
+
+    /// Samples are split into this many chunks, one per thread; with fewer samples than threads the
+    /// work inside each sample is split instead (nested regions run inline).
+    var sampleChunkCount: Int {
+        let threads = ComputeContext.threadCount
+        return n >= threads ? threads : 1
+    }
+
+    func forEachSampleChunk(_ body: (Range<Int>, Int) -> Void) {
+        let chunks = sampleChunkCount
+        if chunks == 1 {
+            body(0..<n, 0)
+            return
+        }
+        ComputeContext.parallelFor(chunks) { range in
+            for chunk in range { body((n * chunk / chunks)..<(n * (chunk + 1) / chunks), chunk) }
+        }
+    }
+
+    /// Output columns `q` whose input column `q·sw − pw + j` lies inside the frame.
+    private func validColumns(_ j: Int) -> Range<Int> {
+        let first = pw - j
+        let lo = first <= 0 ? 0 : (first + sw - 1) / sw
+        let end = w + pw - j
+        let hi = end <= 0 ? 0 : Swift.min(ow, (end + sw - 1) / sw)
+        return lo..<Swift.max(lo, hi)
+    }
+
+    /// The rows of the patch matrix for output frames `frames`: row `((ci·kt + a)·kh + i)·kw + j`,
+    /// column `(z − frames.lowerBound)·Hout·Wout + y·Wout + q` holds
+    /// `x[ci, z·st − pt + a, y·sh − ph + i, q·sw − pw + j]` (zero outside the input).
+    func vol2col(_ x: UnsafePointer<Float>, frames: Range<Int>, into cols: UnsafeMutablePointer<Float>) {
+        let lt = frames.count * planeCount
+        let rowsPerChannel = kt * kh * kw
+        ComputeContext.parallelFor(c) { channels in
+            for ci in channels {
+                for a in 0..<kt {
+                    for i in 0..<kh {
+                        for j in 0..<kw {
+                            let row = cols + (ci * rowsPerChannel + (a * kh + i) * kw + j) * lt
+                            let valid = validColumns(j)
+                            for (zi, z) in frames.enumerated() {
+                                let iz = z * st - pt + a
+                                let plane = row + zi * planeCount
+                                guard iz >= 0 && iz < t else {
+                                    plane.update(repeating: 0, count: planeCount)
+                                    continue
+                                }
+                                for y in 0..<oh {
+                                    let dst = plane + y * ow
+                                    let iy = y * sh - ph + i
+                                    guard iy >= 0 && iy < h else {
+                                        dst.update(repeating: 0, count: ow)
+                                        continue
+                                    }
+                                    let src = x + ((ci * t + iz) * h + iy) * w - pw + j
+                                    for q in 0..<valid.lowerBound { dst[q] = 0 }
+                                    if sw == 1 {
+                                        (dst + valid.lowerBound).update(from: src + valid.lowerBound, count: valid.count)
+                                    } else {
+                                        for q in valid { dst[q] = src[q * sw] }
+                                    }
+                                    for q in valid.upperBound..<ow { dst[q] = 0 }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of ``vol2col(_:frames:into:)``: adds every patch entry back onto its input
+    /// element. Channels are independent, so they are split over threads.
+    func col2vol(_ cols: UnsafePointer<Float>, frames: Range<Int>, addingInto x: UnsafeMutablePointer<Float>) {
+        let lt = frames.count * planeCount
+        let rowsPerChannel = kt * kh * kw
+        ComputeContext.parallelFor(c) { channels in
+            for ci in channels {
+                for a in 0..<kt {
+                    for i in 0..<kh {
+                        for j in 0..<kw {
+                            let row = cols + (ci * rowsPerChannel + (a * kh + i) * kw + j) * lt
+                            let valid = validColumns(j)
+                            for (zi, z) in frames.enumerated() {
+                                let iz = z * st - pt + a
+                                guard iz >= 0 && iz < t else { continue }
+                                for y in 0..<oh {
+                                    let iy = y * sh - ph + i
+                                    guard iy >= 0 && iy < h else { continue }
+                                    let src = row + zi * planeCount + y * ow
+                                    let dst = x + ((ci * t + iz) * h + iy) * w - pw + j
+                                    if sw == 1 {
+                                        for q in valid { dst[q] += src[q] }
+                                    } else {
+                                        for q in valid { dst[q * sw] += src[q] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Non-overlapping patches as rows: `patches[(z·oh + y)·ow + q][((ci·kt + a)·kh + i)·kw + j] =
+    /// x[ci, z·kt + a, y·kh + i, q·kw + j]`.
+    func gatherPatches(_ x: UnsafePointer<Float>, into patches: UnsafeMutablePointer<Float>) {
+        for z in 0..<ot {
+            for y in 0..<oh {
+                for q in 0..<ow {
+                    let dst = patches + ((z * oh + y) * ow + q) * k
+                    for ci in 0..<c {
+                        for a in 0..<kt {
+                            for i in 0..<kh {
+                                (dst + ((ci * kt + a) * kh + i) * kw)
+                                    .update(from: x + ((ci * t + z * kt + a) * h + y * kh + i) * w + q * kw, count: kw)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of ``gatherPatches(_:into:)``; elements no patch covers (when a size is not a
+    /// multiple of the kernel) keep the zero they start with.
+    func scatterPatches(_ patches: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>) {
+        for z in 0..<ot {
+            for y in 0..<oh {
+                for q in 0..<ow {
+                    let src = patches + ((z * oh + y) * ow + q) * k
+                    for ci in 0..<c {
+                        for a in 0..<kt {
+                            for i in 0..<kh {
+                                (x + ((ci * t + z * kt + a) * h + y * kh + i) * w + q * kw)
+                                    .update(from: src + ((ci * kt + a) * kh + i) * kw, count: kw)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
