@@ -3,7 +3,8 @@
 // of threads, alternating fresh processes.
 //
 //   CNNBenchmarks [--reps 5] [--steps 3] [--batch 2] [--threads N] [--only convs|step] [--no-pytorch]
-//   CNNBenchmarks --worker convs|step [--steps 3] [--batch 2] [--threads N]   (one Swift measurement)
+//   CNNBenchmarks --worker convs|step [--steps 3] [--batch 2] [--threads N] [--conv layer1]
+//                                                      (one Swift measurement; --conv: one shape)
 //
 // Prints one JSON object: per side the median over the repetitions of each convolution's
 // milliseconds and of the step's clips/s and peak RSS, every run, and the PyTorch / Swift time
@@ -30,7 +31,7 @@ func positive(_ name: String, _ fallback: String) -> Int {
     return v
 }
 
-let known: Set = ["--reps", "--steps", "--batch", "--threads", "--worker", "--only", "--no-pytorch"]
+let known: Set = ["--reps", "--steps", "--batch", "--threads", "--worker", "--only", "--no-pytorch", "--conv"]
 for a in arguments where a.hasPrefix("--") && !known.contains(a) {
     fail("unknown option \(a); options: \(known.sorted().joined(separator: ", "))")
 }
@@ -68,7 +69,8 @@ func peakRSSBytes() -> Int {
 func measureConvs() -> [String: Any] {
     var g = RandomGenerator(seed: 0)
     var out: [String: Double] = [:]
-    for (name, xs, ws, stride, padding) in convShapes {
+    let selected = option("--conv", default: "")
+    for (name, xs, ws, stride, padding) in convShapes where selected.isEmpty || selected == name {
         let x = Tensor.normal([batch] + xs, using: &g).requiringGrad()
         let w = Tensor.normal(ws, std: 0.05, using: &g).requiringGrad()
         let upstream = noGrad { Tensor.conv3d(x, weight: w, stride: stride, padding: padding) }

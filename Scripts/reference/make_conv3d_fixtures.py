@@ -61,9 +61,23 @@ CONV_CASES = {
     "temporal": ((2, 4, 5, 3, 3), (3, 4, 3, 1, 1), (2, 1, 1), (1, 0, 0), False),
 }
 
+# Unit-stride cases (the input gradient runs as a transposed convolution), drawn from their own
+# generator so that adding them left every other fixture value unchanged.
+UNIT_STRIDE_CASES = {
+    "same": ((2, 3, 4, 5, 6), (4, 3, 3, 3, 3), (1, 1, 1), (1, 1, 1), True),
+    "mixed": ((2, 4, 5, 6, 5), (3, 4, 3, 2, 3), (1, 1, 1), (2, 0, 1), False),
+    "spatial": ((1, 5, 3, 7, 7), (6, 5, 1, 3, 3), (1, 1, 1), (0, 1, 1), False),
+}
+
 
 def conv_cases(out, gen):
-    for name, (xs, ws, stride, padding, has_bias) in CONV_CASES.items():
+    conv3d_cases(out, gen, CONV_CASES)
+    conv2d_case(out, gen)
+    conv3d_cases(out, torch.Generator().manual_seed(1), UNIT_STRIDE_CASES)
+
+
+def conv3d_cases(out, gen, cases):
+    for name, (xs, ws, stride, padding, has_bias) in cases.items():
         x, w = torch.randn(*xs, generator=gen), torch.randn(*ws, generator=gen) * 0.3
         b = torch.randn(ws[0], generator=gen) if has_bias else None
         xl, wl = leaf(x), leaf(w)
@@ -76,6 +90,9 @@ def conv_cases(out, gen):
                     f"{p}.dx": xl.grad, f"{p}.dweight": wl.grad})
         if has_bias:
             out.update({f"{p}.bias": b, f"{p}.dbias": bl.grad})
+
+
+def conv2d_case(out, gen):
     x, w, b = torch.randn(2, 3, 9, 8, generator=gen), torch.randn(4, 3, 3, 3, generator=gen), torch.randn(4, generator=gen)
     xl, wl, bl = leaf(x), leaf(w), leaf(b)
     y = F.conv2d(xl, wl, bl, stride=(2, 1), padding=(1, 2))

@@ -26,9 +26,13 @@ struct Conv3dTests {
         "tubelet": ((2, 4, 4), (0, 0, 0)),
         "stem": ((1, 2, 2), (1, 3, 3)),
         "temporal": ((2, 1, 1), (1, 0, 0)),
+        "same": ((1, 1, 1), (1, 1, 1)),
+        "mixed": ((1, 1, 1), (2, 0, 1)),
+        "spatial": ((1, 1, 1), (0, 1, 1)),
     ]
 
-    @Test(arguments: ["general", "strided", "pointwise", "downsample", "tubelet", "stem", "temporal"])
+    @Test(arguments: ["general", "strided", "pointwise", "downsample", "tubelet", "stem", "temporal",
+                      "same", "mixed", "spatial"])
     func conv3dMatchesPyTorch(_ name: String) throws {
         let p = "conv3d.\(name)"
         let (stride, padding) = Self.convCases[name]!
@@ -77,6 +81,11 @@ struct Conv3dTests {
             Tensor.conv3d(v[0], weight: v[1], bias: v[2], stride: (2, 1, 2), padding: (1, 1, 0))
         }
         #expect(result.passed, "\(result)")
+        // Unit strides: the input gradient runs as the transposed convolution.
+        let unit = checkGradients([x, w, b]) { v in
+            Tensor.conv3d(v[0], weight: v[1], bias: v[2], padding: (2, 1, 0))
+        }
+        #expect(unit.passed, "\(unit)")
     }
 
     @Test func batchNormTrainingMatchesPyTorchOverThreeSteps() throws {

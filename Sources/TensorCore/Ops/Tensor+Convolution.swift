@@ -62,40 +62,7 @@ extension Tensor {
         let value = Tensor(shape: outputShape, unsafeUninitialized: { out in
             input.storage.withUnsafeBufferPointer { px in
                 weight.storage.withUnsafeBufferPointer { pw in
-                    let pb = bias?.storage
-                    geo.forEachSampleChunk { samples, _ in
-                        var scratch = [Float](repeating: 0, count: geo.scratchCount)
-                        scratch.withUnsafeMutableBufferPointer { cols in
-                            for s in samples {
-                                let dst = out.baseAddress! + s * geo.o * geo.l
-                                if let pb {
-                                    for oc in 0..<geo.o { (dst + oc * geo.l).update(repeating: pb[oc], count: geo.l) }
-                                }
-                                let beta: Float = pb == nil ? 0 : 1
-                                let x = px.baseAddress! + s * geo.inputSampleCount
-                                switch geo.layout {
-                                case .pointwise:
-                                    BLAS.parallelSgemm(transposeA: false, transposeB: false,
-                                                       m: geo.o, n: geo.l, k: geo.k, a: pw.baseAddress!, lda: geo.k,
-                                                       b: x, ldb: geo.l, beta: beta, c: dst, ldc: geo.l)
-                                case .patchify:
-                                    geo.gatherPatches(x, into: cols.baseAddress!)
-                                    BLAS.parallelSgemm(transposeA: false, transposeB: true,
-                                                       m: geo.o, n: geo.l, k: geo.k, a: pw.baseAddress!, lda: geo.k,
-                                                       b: cols.baseAddress!, ldb: geo.k, beta: beta, c: dst, ldc: geo.l)
-                                case .general:
-                                    for tile in geo.tiles {
-                                        let lt = tile.count * geo.planeCount
-                                        geo.vol2col(x, frames: tile, into: cols.baseAddress!)
-                                        BLAS.parallelSgemm(transposeA: false, transposeB: false,
-                                                           m: geo.o, n: lt, k: geo.k, a: pw.baseAddress!, lda: geo.k,
-                                                           b: cols.baseAddress!, ldb: lt, beta: beta,
-                                                           c: dst + tile.lowerBound * geo.planeCount, ldc: geo.l)
-                                    }
-                                }
-                            }
-                        }
-                    }
+                    forward(px.baseAddress!, weight: pw.baseAddress!, bias: bias?.storage, geo, into: out.baseAddress!)
                 }
             }
         })
@@ -114,6 +81,46 @@ extension Tensor {
         }
     }
 
+    /// The forward product of every sample of `px` into `out` (`[N, O, L]`).
+    private static func forward(
+        _ px: UnsafePointer<Float>, weight pw: UnsafePointer<Float>, bias pb: [Float]?, _ geo: ConvolutionGeometry,
+        into outBase: UnsafeMutablePointer<Float>
+    ) {
+        geo.forEachSampleChunk { samples, _ in
+            var scratch = [Float](repeating: 0, count: geo.scratchCount)
+            scratch.withUnsafeMutableBufferPointer { cols in
+                for s in samples {
+                    let dst = outBase + s * geo.o * geo.l
+                    if let pb {
+                        for oc in 0..<geo.o { (dst + oc * geo.l).update(repeating: pb[oc], count: geo.l) }
+                    }
+                    let beta: Float = pb == nil ? 0 : 1
+                    let x = px + s * geo.inputSampleCount
+                    switch geo.layout {
+                    case .pointwise:
+                        BLAS.parallelSgemm(transposeA: false, transposeB: false,
+                                           m: geo.o, n: geo.l, k: geo.k, a: pw, lda: geo.k,
+                                           b: x, ldb: geo.l, beta: beta, c: dst, ldc: geo.l)
+                    case .patchify:
+                        geo.gatherPatches(x, into: cols.baseAddress!)
+                        BLAS.parallelSgemm(transposeA: false, transposeB: true,
+                                           m: geo.o, n: geo.l, k: geo.k, a: pw, lda: geo.k,
+                                           b: cols.baseAddress!, ldb: geo.k, beta: beta, c: dst, ldc: geo.l)
+                    case .general:
+                        for tile in geo.tiles {
+                            let lt = tile.count * geo.planeCount
+                            geo.vol2col(x, frames: tile, into: cols.baseAddress!)
+                            BLAS.parallelSgemm(transposeA: false, transposeB: false,
+                                               m: geo.o, n: lt, k: geo.k, a: pw, lda: geo.k,
+                                               b: cols.baseAddress!, ldb: lt, beta: beta,
+                                               c: dst + tile.lowerBound * geo.planeCount, ldc: geo.l)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     private static func convolutionBackward(
         _ g: Tensor, _ x: Tensor, _ w: Tensor, _ geo: ConvolutionGeometry, needInput: Bool, needWeight: Bool
     ) -> (Tensor?, Tensor?) {
@@ -122,6 +129,12 @@ extension Tensor {
         // Each chunk of samples accumulates its own weight gradient; the partials are added after.
         var partialW = [Float](repeating: 0, count: needWeight ? chunks * o * k : 0)
         var dx = [Float](repeating: 0, count: needInput ? x.count : 0)
+        // With unit strides the input gradient is itself a convolution: of `g` with the kernel
+        // flipped in every axis and its channel axes swapped, padded by `k − 1 − p`. That runs the
+        // forward path (vol2col of `g`, one well-shaped GEMM with inner size O·kt·kh·kw) instead of
+        // a GEMM of inner size O followed by col2vol's scatter.
+        let gradientAsConvolution = needInput && geo.layout == .general && geo.hasUnitStride
+        let columnInputGradient = needInput && !gradientAsConvolution
         g.storage.withUnsafeBufferPointer { pg in
             x.storage.withUnsafeBufferPointer { px in
                 w.storage.withUnsafeBufferPointer { pw in
@@ -129,14 +142,14 @@ extension Tensor {
                         dx.withUnsafeMutableBufferPointer { pdx in
                             geo.forEachSampleChunk { samples, chunk in
                                 var colsBuffer = [Float](repeating: 0, count: needWeight ? geo.scratchCount : 0)
-                                var gradCols = [Float](repeating: 0, count: needInput ? geo.scratchCount : 0)
+                                var gradCols = [Float](repeating: 0, count: columnInputGradient ? geo.scratchCount : 0)
                                 colsBuffer.withUnsafeMutableBufferPointer { cols in
                                     gradCols.withUnsafeMutableBufferPointer { gcols in
                                         let dwChunk = needWeight ? pdw.baseAddress! + chunk * o * k : nil
                                         for s in samples {
                                             let gs = pg.baseAddress! + s * o * l
                                             let xs = px.baseAddress! + s * geo.inputSampleCount
-                                            let dxs = needInput ? pdx.baseAddress! + s * geo.inputSampleCount : nil
+                                            let dxs = columnInputGradient ? pdx.baseAddress! + s * geo.inputSampleCount : nil
                                             switch geo.layout {
                                             case .pointwise:
                                                 if let dwChunk {
@@ -183,6 +196,20 @@ extension Tensor {
                                 }
                             }
                         }
+                    }
+                }
+            }
+        }
+        if gradientAsConvolution {
+            let flipped = geo.flippedTransposedKernel(w)
+            let transposed = ConvolutionGeometry(
+                op: "conv3d (input gradient)", input: [geo.n, geo.o, geo.ot, geo.oh, geo.ow],
+                weight: [geo.c, geo.o, geo.kt, geo.kh, geo.kw], bias: nil, stride: (1, 1, 1),
+                padding: (geo.kt - 1 - geo.pt, geo.kh - 1 - geo.ph, geo.kw - 1 - geo.pw), shapes: "gradient \(g.shape)")
+            g.storage.withUnsafeBufferPointer { pg in
+                flipped.withUnsafeBufferPointer { pf in
+                    dx.withUnsafeMutableBufferPointer { pdx in
+                        forward(pg.baseAddress!, weight: pf.baseAddress!, bias: nil, transposed, into: pdx.baseAddress!)
                     }
                 }
             }
@@ -253,6 +280,26 @@ private struct ConvolutionGeometry {
         let framesPerTile = Swift.max(1, Swift.min(ot, (1 << 22) / Swift.max(1, perFrame)))
         let frames = ot
         tiles = Swift.stride(from: 0, to: frames, by: framesPerTile).map { $0..<Swift.min(frames, $0 + framesPerTile) }
+    }
+
+    /// Whether every stride is 1 and every padding below its kernel extent, so the input gradient
+    /// can run as a convolution with padding `k − 1 − p`.
+    var hasUnitStride: Bool { st == 1 && sh == 1 && sw == 1 && pt < kt && ph < kh && pw < kw }
+
+    /// `W'[c, o, a, i, j] = W[o, c, kt−1−a, kh−1−i, kw−1−j]`: the kernel of the transposed
+    /// (input-gradient) convolution.
+    func flippedTransposedKernel(_ w: Tensor) -> [Float] {
+        let volume = kt * kh * kw
+        var flipped = [Float](repeating: 0, count: o * c * volume)
+        w.withUnsafeBufferPointer { pw in
+            for oc in 0..<o {
+                for ci in 0..<c {
+                    let src = (oc * c + ci) * volume, dst = (ci * o + oc) * volume
+                    for v in 0..<volume { flipped[dst + volume - 1 - v] = pw[src + v] }
+                }
+            }
+        }
+        return flipped
     }
 
     /// Floats of column scratch one thread needs.
