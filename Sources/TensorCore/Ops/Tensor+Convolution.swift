@@ -7,9 +7,10 @@
 /// order. VJPs: `dW = Σ_s dOut[s]·colsᵀ`, `db = Σ_{s,z,y,x} dOut`, `dx[s] = col2vol(Wᵀ·dOut[s])`
 /// (col2vol adds overlapping patches back).
 ///
-/// The general layout builds `cols` for a few output frames at a time (about 16 MiB of columns),
-/// not for the whole clip: a 3×3×3 convolution over 64 channels of 16×56×56 would otherwise need
-/// 350 MB of columns per sample. Samples are spread over ``ComputeContext``'s threads; with fewer
+/// The general layout builds `cols` for a band of output rows at a time (about 4 MiB of columns, at
+/// least 256 columns), not for the whole clip: a 3×3×3 convolution over 64 channels of 16×56×56
+/// would otherwise need 350 MB of columns per sample, and a band small enough to stay in cache is
+/// written by vol2col and read back by the GEMM's packing without a trip to memory. Samples are spread over ``ComputeContext``'s threads; with fewer
 /// samples than threads, each sample's column building, products and scatter are themselves split
 /// (over input channels and over output rows), so one clip still uses every core.
 ///
@@ -108,12 +109,12 @@ extension Tensor {
                                            b: cols.baseAddress!, ldb: geo.k, beta: beta, c: dst, ldc: geo.l)
                     case .general:
                         for tile in geo.tiles {
-                            let lt = tile.count * geo.planeCount
-                            geo.vol2col(x, frames: tile, into: cols.baseAddress!)
+                            let lt = tile.count * geo.ow
+                            geo.vol2col(x, rows: tile, into: cols.baseAddress!)
                             BLAS.parallelSgemm(transposeA: false, transposeB: false,
                                                m: geo.o, n: lt, k: geo.k, a: pw, lda: geo.k,
                                                b: cols.baseAddress!, ldb: lt, beta: beta,
-                                               c: dst + tile.lowerBound * geo.planeCount, ldc: geo.l)
+                                               c: dst + tile.lowerBound * geo.ow, ldc: geo.l)
                         }
                     }
                 }
@@ -175,10 +176,10 @@ extension Tensor {
                                                 }
                                             case .general:
                                                 for tile in geo.tiles {
-                                                    let lt = tile.count * geo.planeCount
-                                                    let gt = gs + tile.lowerBound * geo.planeCount
+                                                    let lt = tile.count * geo.ow
+                                                    let gt = gs + tile.lowerBound * geo.ow
                                                     if let dwChunk {
-                                                        geo.vol2col(xs, frames: tile, into: cols.baseAddress!)
+                                                        geo.vol2col(xs, rows: tile, into: cols.baseAddress!)
                                                         BLAS.parallelSgemm(transposeA: false, transposeB: true, m: o, n: k, k: lt,
                                                                            a: gt, lda: l, b: cols.baseAddress!, ldb: lt,
                                                                            beta: 1, c: dwChunk, ldc: k)
@@ -187,7 +188,7 @@ extension Tensor {
                                                         BLAS.parallelSgemm(transposeA: true, transposeB: false, m: k, n: lt, k: o,
                                                                            a: pw.baseAddress!, lda: k, b: gt, ldb: l,
                                                                            c: gcols.baseAddress!, ldc: lt)
-                                                        geo.col2vol(gcols.baseAddress!, frames: tile, addingInto: dxs)
+                                                        geo.col2vol(gcols.baseAddress!, rows: tile, addingInto: dxs)
                                                     }
                                                 }
                                             }
@@ -238,14 +239,12 @@ private struct ConvolutionGeometry {
     let n, c, t, h, w, o, kt, kh, kw, st, sh, sw, pt, ph, pw, ot, oh, ow: Int
     /// Patch length `C·kt·kh·kw` (the GEMM's inner dimension).
     var k: Int { c * kt * kh * kw }
-    /// Output positions per output frame `Hout·Wout`.
-    var planeCount: Int { oh * ow }
     /// Output positions per sample `Tout·Hout·Wout`.
     var l: Int { ot * oh * ow }
     /// Input elements per sample.
     var inputSampleCount: Int { c * t * h * w }
     let layout: Layout
-    /// Ranges of output frames whose columns are built together (general layout).
+    /// Ranges of output rows (`z·Hout + y`) whose columns are built together (general layout).
     let tiles: [Range<Int>]
 
     init(op: String, input: [Int], weight: [Int], bias: [Int]?,
@@ -274,12 +273,13 @@ private struct ConvolutionGeometry {
         } else {
             layout = .general
         }
-        // About 4 Mi floats of columns per tile (at least one output frame): big enough for full-speed
-        // GEMMs, small enough to stay out of the page-fault path and keep memory flat.
-        let perFrame = c * kt * kh * kw * oh * ow
-        let framesPerTile = Swift.max(1, Swift.min(ot, (1 << 22) / Swift.max(1, perFrame)))
-        let frames = ot
-        tiles = Swift.stride(from: 0, to: frames, by: framesPerTile).map { $0..<Swift.min(frames, $0 + framesPerTile) }
+        // About 1 Mi floats of columns per tile, so they stay in cache between vol2col and the GEMM,
+        // but at least 256 columns: each tile re-reads and re-writes the whole weight gradient, which
+        // for 512 channels of 3×3×3 is 7 Mi floats.
+        let perRow = Swift.max(1, c * kt * kh * kw * ow)
+        let rowsPerTile = Swift.max(1, (1 << 20) / perRow, (256 + ow - 1) / ow)
+        let rows = ot * oh
+        tiles = Swift.stride(from: 0, to: rows, by: rowsPerTile).map { $0..<Swift.min(rows, $0 + rowsPerTile) }
     }
 
     /// Whether every stride is 1 and every padding below its kernel extent, so the input gradient
@@ -307,7 +307,7 @@ private struct ConvolutionGeometry {
         switch layout {
         case .pointwise: 0
         case .patchify: k * l
-        case .general: k * (tiles.map(\.count).max() ?? 0) * planeCount
+        case .general: k * (tiles.map(\.count).max() ?? 0) * ow
         }
     }
 
@@ -338,11 +338,11 @@ private struct ConvolutionGeometry {
         return lo..<Swift.max(lo, hi)
     }
 
-    /// The rows of the patch matrix for output frames `frames`: row `((ci·kt + a)·kh + i)·kw + j`,
-    /// column `(z − frames.lowerBound)·Hout·Wout + y·Wout + q` holds
+    /// The patch matrix for the output rows `rows` (row index `z·Hout + y`): matrix row
+    /// `((ci·kt + a)·kh + i)·kw + j`, column `(z·Hout + y − rows.lowerBound)·Wout + q` holds
     /// `x[ci, z·st − pt + a, y·sh − ph + i, q·sw − pw + j]` (zero outside the input).
-    func vol2col(_ x: UnsafePointer<Float>, frames: Range<Int>, into cols: UnsafeMutablePointer<Float>) {
-        let lt = frames.count * planeCount
+    func vol2col(_ x: UnsafePointer<Float>, rows: Range<Int>, into cols: UnsafeMutablePointer<Float>) {
+        let lt = rows.count * ow
         let rowsPerChannel = kt * kh * kw
         ComputeContext.parallelFor(c) { channels in
             for ci in channels {
@@ -351,29 +351,22 @@ private struct ConvolutionGeometry {
                         for j in 0..<kw {
                             let row = cols + (ci * rowsPerChannel + (a * kh + i) * kw + j) * lt
                             let valid = validColumns(j)
-                            for (zi, z) in frames.enumerated() {
-                                let iz = z * st - pt + a
-                                let plane = row + zi * planeCount
-                                guard iz >= 0 && iz < t else {
-                                    plane.update(repeating: 0, count: planeCount)
+                            for (ri, r) in rows.enumerated() {
+                                let (z, y) = r.quotientAndRemainder(dividingBy: oh)
+                                let iz = z * st - pt + a, iy = y * sh - ph + i
+                                let dst = row + ri * ow
+                                guard iz >= 0 && iz < t && iy >= 0 && iy < h else {
+                                    dst.update(repeating: 0, count: ow)
                                     continue
                                 }
-                                for y in 0..<oh {
-                                    let dst = plane + y * ow
-                                    let iy = y * sh - ph + i
-                                    guard iy >= 0 && iy < h else {
-                                        dst.update(repeating: 0, count: ow)
-                                        continue
-                                    }
-                                    let src = x + ((ci * t + iz) * h + iy) * w - pw + j
-                                    for q in 0..<valid.lowerBound { dst[q] = 0 }
-                                    if sw == 1 {
-                                        (dst + valid.lowerBound).update(from: src + valid.lowerBound, count: valid.count)
-                                    } else {
-                                        for q in valid { dst[q] = src[q * sw] }
-                                    }
-                                    for q in valid.upperBound..<ow { dst[q] = 0 }
+                                let src = x + ((ci * t + iz) * h + iy) * w - pw + j
+                                for q in 0..<valid.lowerBound { dst[q] = 0 }
+                                if sw == 1 {
+                                    (dst + valid.lowerBound).update(from: src + valid.lowerBound, count: valid.count)
+                                } else {
+                                    for q in valid { dst[q] = src[q * sw] }
                                 }
+                                for q in valid.upperBound..<ow { dst[q] = 0 }
                             }
                         }
                     }
@@ -382,10 +375,10 @@ private struct ConvolutionGeometry {
         }
     }
 
-    /// The adjoint of ``vol2col(_:frames:into:)``: adds every patch entry back onto its input
+    /// The adjoint of ``vol2col(_:rows:into:)``: adds every patch entry back onto its input
     /// element. Channels are independent, so they are split over threads.
-    func col2vol(_ cols: UnsafePointer<Float>, frames: Range<Int>, addingInto x: UnsafeMutablePointer<Float>) {
-        let lt = frames.count * planeCount
+    func col2vol(_ cols: UnsafePointer<Float>, rows: Range<Int>, addingInto x: UnsafeMutablePointer<Float>) {
+        let lt = rows.count * ow
         let rowsPerChannel = kt * kh * kw
         ComputeContext.parallelFor(c) { channels in
             for ci in channels {
@@ -394,19 +387,16 @@ private struct ConvolutionGeometry {
                         for j in 0..<kw {
                             let row = cols + (ci * rowsPerChannel + (a * kh + i) * kw + j) * lt
                             let valid = validColumns(j)
-                            for (zi, z) in frames.enumerated() {
-                                let iz = z * st - pt + a
-                                guard iz >= 0 && iz < t else { continue }
-                                for y in 0..<oh {
-                                    let iy = y * sh - ph + i
-                                    guard iy >= 0 && iy < h else { continue }
-                                    let src = row + zi * planeCount + y * ow
-                                    let dst = x + ((ci * t + iz) * h + iy) * w - pw + j
-                                    if sw == 1 {
-                                        for q in valid { dst[q] += src[q] }
-                                    } else {
-                                        for q in valid { dst[q * sw] += src[q] }
-                                    }
+                            for (ri, r) in rows.enumerated() {
+                                let (z, y) = r.quotientAndRemainder(dividingBy: oh)
+                                let iz = z * st - pt + a, iy = y * sh - ph + i
+                                guard iz >= 0 && iz < t && iy >= 0 && iy < h else { continue }
+                                let src = row + ri * ow
+                                let dst = x + ((ci * t + iz) * h + iy) * w - pw + j
+                                if sw == 1 {
+                                    for q in valid { dst[q] += src[q] }
+                                } else {
+                                    for q in valid { dst[q * sw] += src[q] }
                                 }
                             }
                         }
