@@ -143,6 +143,23 @@ struct Conv3dTests {
             Tensor.batchNormInference(v[0], mean: mean, variance: variance, weight: v[1], bias: v[2])
         }
         #expect(inference.passed, "\(inference)")
+        // The fused ReLU gives the values and gradients of BatchNorm followed by ReLU (whose own
+        // rule is checked on inputs at least 0.05 from the kink).
+        for training in [true, false] {
+            func run(_ fused: Bool) -> [Tensor] {
+                let (xl, wl, bl) = (x.requiringGrad(), w.requiringGrad(), b.requiringGrad())
+                let y = training
+                    ? Tensor.batchNormTraining(xl, weight: wl, bias: bl, relu: fused).output
+                    : Tensor.batchNormInference(xl, mean: mean, variance: variance, weight: wl, bias: bl, relu: fused)
+                let out = fused ? y : y.relu()
+                (out * Tensor(shape: out.shape, scalars: (0..<out.count).map { Float($0 % 7) - 3 })).sum().backward()
+                return [out, xl.grad!, wl.grad!, bl.grad!]
+            }
+            for (a, e) in zip(run(true), run(false)) { #expect(isClose(a, e, atol: 1e-6), "training \(training)") }
+        }
+        let spread = Tensor(shape: [2, 36], scalars: (0..<72).map { Float(($0 * 37) % 72) * 0.1 - 3.55 })
+        let relu = checkGradients([spread]) { $0[0].relu() }
+        #expect(relu.passed, "\(relu)")
     }
 
     /// (kernel or output size, stride, padding) of each pooling case, as in POOL_CASES.
