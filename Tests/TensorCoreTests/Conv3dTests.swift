@@ -122,6 +122,21 @@ struct Conv3dTests {
         #expect(bn.stateDict().map(\.0) == ["weight", "bias", "running_mean", "running_var"])
     }
 
+    /// A PyTorch state dict of a BatchNorm model carries the integer `num_batches_tracked`; strict
+    /// loading passes over it and loads the statistics.
+    @Test func batchNormLoadsAPyTorchStateDictWithItsCounter() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bn-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try SafeTensors.write(arrays: [
+            ("weight", .float32(Tensor([1, 2]))), ("bias", .float32(Tensor([3, 4]))),
+            ("running_mean", .float32(Tensor([0.5, -0.5]))), ("running_var", .float32(Tensor([2, 3]))),
+            ("num_batches_tracked", .int64([7], shape: [])),
+        ], to: url)
+        let bn = BatchNorm3d(2)
+        let report = try bn.load(from: url)
+        #expect(report.isExact && bn.runningVar.value.scalars == [2, 3] && bn.bias.value.scalars == [3, 4])
+    }
+
     @Test func batchNorm2dIsTheSameLayer() throws {
         let bn = BatchNorm2d(3)
         let y = bn(try t("bn2d.x"))
