@@ -128,6 +128,12 @@ let package = Package(
         ),
 
         .executableTarget(
+            name: "CNNBenchmarks",
+            dependencies: ["Training", "VideoTransformers", "TensorCore"],
+            path: "Benchmarks/CNNBenchmarks"
+        ),
+
+        .executableTarget(
             name: "LoaderBenchmarks",
             dependencies: ["VideoIO", "TensorCore"],
             path: "Benchmarks/LoaderBenchmarks"

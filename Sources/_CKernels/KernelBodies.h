@@ -388,6 +388,67 @@ static void K(adamw)(const vssl_adamw_coefficients *c, float *p, const float *g,
     }
 }
 
+static float K(centered_square_sum)(const float *x, float m, ptrdiff_t n) {
+    const vf vm = vset(m);
+    vf a0 = vset(0.0f), a1 = vset(0.0f), a2 = vset(0.0f), a3 = vset(0.0f);
+    ptrdiff_t i = 0;
+    for (; i + 4 * VW <= n; i += 4 * VW) {
+        vf d0 = vsub(vload(x + i), vm), d1 = vsub(vload(x + i + VW), vm);
+        vf d2 = vsub(vload(x + i + 2 * VW), vm), d3 = vsub(vload(x + i + 3 * VW), vm);
+        a0 = vfmadd(d0, d0, a0);
+        a1 = vfmadd(d1, d1, a1);
+        a2 = vfmadd(d2, d2, a2);
+        a3 = vfmadd(d3, d3, a3);
+    }
+    for (; i < n; i += VW) {
+        // Padding lanes load m, so they add nothing.
+        vf d = vsub(LD(x + i, n - i, m), vm);
+        a0 = vfmadd(d, d, a0);
+    }
+    return vhsum(vadd(vadd(a0, a1), vadd(a2, a3)));
+}
+
+static float K(centered_dot)(const float *g, const float *x, float m, ptrdiff_t n) {
+    const vf vm = vset(m);
+    vf a0 = vset(0.0f), a1 = vset(0.0f);
+    ptrdiff_t i = 0;
+    for (; i + 2 * VW <= n; i += 2 * VW) {
+        a0 = vfmadd(vload(g + i), vsub(vload(x + i), vm), a0);
+        a1 = vfmadd(vload(g + i + VW), vsub(vload(x + i + VW), vm), a1);
+    }
+    for (; i < n; i += VW) a0 = vfmadd(LD(g + i, n - i, 0.0f), vsub(LD(x + i, n - i, m), vm), a0);
+    return vhsum(vadd(a0, a1));
+}
+
+static void K(affine)(const float *x, float a, float b, int relu, float *y, ptrdiff_t n) {
+    const vf va = vset(a), vb = vset(b), zero = vset(0.0f);
+    for (ptrdiff_t i = 0; i < n; i += VW) {
+        ptrdiff_t k = n - i;
+        vf v = vfmadd(LD(x + i, k, 0.0f), va, vb);
+        // vmax returns its second operand when either is NaN, so NaN passes through as in PyTorch.
+        ST(y + i, relu ? vmax(zero, v) : v, k);
+    }
+}
+
+static void K(batch_norm_backward)(const float *g, const float *x, float s, float meanG, float m, float k,
+                                   float *dx, ptrdiff_t n) {
+    const vf vs = vset(s), vg = vset(meanG), vm = vset(m), vk = vset(k);
+    for (ptrdiff_t i = 0; i < n; i += VW) {
+        ptrdiff_t c = n - i;
+        vf centred = vsub(LD(x + i, c, 0.0f), vm);
+        vf inner = vfnmadd(centred, vk, vsub(LD(g + i, c, 0.0f), vg));
+        ST(dx + i, vmul(inner, vs), c);
+    }
+}
+
+static void K(relu_mask)(const float *g, const float *y, float *out, ptrdiff_t n) {
+    const vf zero = vset(0.0f);
+    for (ptrdiff_t i = 0; i < n; i += VW) {
+        ptrdiff_t k = n - i;
+        ST(out + i, vsel_lt(zero, LD(y + i, k, 0.0f), LD(g + i, k, 0.0f), zero), k);
+    }
+}
+
 const vssl_kernels K(vssl_table) = {
     .isa = VSSL_TABLE_ISA,
     .name = VSSL_TABLE_NAME,
@@ -410,6 +471,11 @@ const vssl_kernels K(vssl_table) = {
     .sum = K(sum),
     .sum_rows = K(sum_rows),
     .adamw = K(adamw),
+    .centered_square_sum = K(centered_square_sum),
+    .centered_dot = K(centered_dot),
+    .affine = K(affine),
+    .batch_norm_backward = K(batch_norm_backward),
+    .relu_mask = K(relu_mask),
 };
 
 #undef LD

@@ -157,6 +157,22 @@ struct BackboneCapabilityTests {
             TrainingBatch(clips: Tensor.normal([2, 4, 3, 8, 8], using: &g), labels: [0, 3]), model: model, using: &g)
         #expect(output.terms.values.map(\.name) == ["cls"] && output.logits?.shape == [2, 4])
     }
+
+    /// A registered 3D CNN (IIC's R3D) paired with a token objective is the same typed error; the
+    /// supervised objective trains it.
+    @Test func aRegisteredCNNHasNoTokensButTrainsSupervised() throws {
+        var g = RandomGenerator(seed: 0)
+        let backbone = try Backbones.create("r3d_tiny", overrides: ["width": 2, "num_classes": 4], using: &g)
+        let context = ObjectiveContext(backbone: backbone, backboneName: "r3d_tiny", classCount: 4, frames: 8, crop: 16)
+        #expect(throws: ObjectiveError.needsTokens(objective: "time", backbone: "r3d_tiny")) {
+            _ = try TIMETrainingObjective(.init(), context: context, using: &g)
+        }
+        let supervised = try SupervisedObjective(.init())
+        let model = try TrainingModel(backbone: backbone, heads: supervised.heads)
+        let output = try supervised.lossTerms(
+            TrainingBatch(clips: Tensor.normal([2, 8, 3, 16, 16], using: &g), labels: [0, 3]), model: model, using: &g)
+        #expect(output.logits?.shape == [2, 4] && output.terms.values.map(\.name) == ["cls"])
+    }
 }
 
 /// A backbone whose outputs are NaN (a diverged model).

@@ -60,6 +60,13 @@ public enum Init {
         uniform(parameter, bound: bound, using: &generator)
     }
 
+    /// Normal values with standard deviation `√2/√fanOut` (`nn.init.kaiming_normal_` with
+    /// `mode='fan_out', nonlinearity='relu'`, as torchvision initialises its convolutions).
+    public static func kaimingNormalFanOut(_ parameter: Parameter, using generator: inout RandomGenerator) {
+        let (_, fanOut) = fans(parameter.shape, op: "kaimingNormalFanOut")
+        normal(parameter, std: (2 / Float(Swift.max(fanOut, 1))).squareRoot(), using: &generator)
+    }
+
     /// PyTorch's default initialisation of `nn.Linear` and `nn.ConvNd`: `kaiming_uniform_(a=√5)`
     /// on the weight, which is `U(−1/√fanIn, 1/√fanIn)`, and the same bound for the bias.
     /// timm's transformer initialisation over a whole tree (`_init_weights`): every `Linear` weight

@@ -59,9 +59,35 @@ extension Tensor {
         Tensor.unary("sigmoid", self, { 1 / (1 + Foundation.exp(-$0)) }) { _, y in y * (1 - y) }
     }
 
-    /// Swift.max(x, 0) for each element (gradient 0 at 0, as in PyTorch).
+    /// Swift.max(x, 0) for each element (gradient 0 at 0, as in PyTorch; NaN stays NaN).
+    ///
+    /// The 3D CNNs apply it to tensors of tens of millions of elements, so both passes run the
+    /// vectorised C kernels over every compute thread; the VJP reads the saved output (`g` where
+    /// `y > 0`).
     public func relu() -> Tensor {
-        Tensor.unary("relu", self, { $0 > 0 ? $0 : 0 }) { x, _ in x > 0 ? 1 : 0 }
+        let n = count
+        let y = Tensor(shape: shape, unsafeUninitialized: { out in
+            storage.withUnsafeBufferPointer { px in
+                ComputeContext.parallelFor(n, minimumChunk: 1 << 15) { r in
+                    Kernels.table.affine(px.baseAddress! + r.lowerBound, 1, 0, 1, out.baseAddress! + r.lowerBound, r.count)
+                }
+            }
+        })
+        let ys = y.detached()
+        return Tensor.record("relu", y, inputs: [self]) { _ in
+            { g in
+                [Tensor(shape: g.shape, unsafeUninitialized: { out in
+                    g.storage.withUnsafeBufferPointer { pg in
+                        ys.storage.withUnsafeBufferPointer { py in
+                            ComputeContext.parallelFor(n, minimumChunk: 1 << 15) { r in
+                                Kernels.table.relu_mask(pg.baseAddress! + r.lowerBound, py.baseAddress! + r.lowerBound,
+                                                        out.baseAddress! + r.lowerBound, r.count)
+                            }
+                        }
+                    }
+                })]
+            }
+        }
     }
 
     /// Absolute value of each element (gradient 0 at 0).

@@ -127,12 +127,19 @@ extension Module {
     /// Only the tensors the module needs are converted, and all of them are converted before any
     /// parameter is assigned, so a failure leaves the module unchanged.
     ///
+    /// PyTorch's BatchNorm counter `num_batches_tracked` (an integer tensor in every state dict of a
+    /// model with BatchNorm) has no counterpart here (``BatchNorm`` keeps no counter), so integer
+    /// entries under that name are passed over rather than reported as unexpected.
+    ///
     /// - Throws: ``SafeTensorsError`` when the file is unreadable or malformed, or when a matching
     ///   key holds integer data; ``StateDictError`` (carrying `url.path`) for a strict mismatch.
     @discardableResult
     public func load(from url: URL, strict: Bool = true) throws -> StateDictReport {
         let file = try SafeTensors.read(contentsOf: url)
-        let (report, targets) = matchState(file.entries.map { ($0.name, $0.shape) })
+        let entries = file.entries.filter {
+            $0.dtype.isFloatingPoint || !($0.name == "num_batches_tracked" || $0.name.hasSuffix(".num_batches_tracked"))
+        }
+        let (report, targets) = matchState(entries.map { ($0.name, $0.shape) })
         if strict && !report.isExact { throw StateDictError(path: url.path, report: report) }
         var values: [(StateEntry, Tensor)] = []
         for (key, entry) in targets { values.append((entry, try file.tensor(named: key))) }

@@ -6,7 +6,9 @@ import TensorCore
 /// Each variant is a family (how to build the network) plus a base configuration of any
 /// ``BackboneConfiguration`` type; overrides change single hyper-parameters by their reference
 /// names, and each configuration type validates its own keys. Families: `vit`,
-/// `timesformer`, `motionformer` (trajectory attention) and `xvit` (space-time mixing).
+/// `timesformer`, `motionformer` (trajectory attention), `xvit` (space-time mixing), `videomae`,
+/// and the 3D CNNs `c3d`, `iic_resnet` (R3D, R(2+1)D) and `torchvision_video_resnet` (``VideoCNNConfig``),
+/// which offer the class embedding only (no ``TokenBackbone``).
 public enum Backbones {
     /// One named variant: a base configuration of any type and the builder of its family.
     public struct Variant: Sendable {
@@ -127,6 +129,32 @@ public enum Backbones {
             config: VideoMAEConfig(embedDim: 192, depth: 6, numHeads: 3, imgSize: 112, decoderEmbedDim: 96,
                                    decoderDepth: 2, decoderNumHeads: 3),
             build: videomae),
+        // IIC's 3D CNNs for 3×16×112×112 clips (`reference/SVT-VideoMS-IIC.md` §3.6), BestJuly/IIC key
+        // names, no classifier (pre-training uses the 512-d pooled feature; fine-tuning sets num_classes).
+        "c3d": Variant(family: "c3d", config: VideoCNNConfig(architecture: .c3d), build: c3d),
+        "r3d_10": Variant(family: "iic_resnet", config: VideoCNNConfig(architecture: .r3d), build: iicResNet),
+        "r21d_10": Variant(family: "iic_resnet", config: VideoCNNConfig(architecture: .r21d), build: iicResNet),
+        // torchvision's r3d_18 and r2plus1d_18 (Kinetics-400 classifier), torchvision key names.
+        "r3d_18": Variant(
+            family: "torchvision_video_resnet",
+            config: VideoCNNConfig(architecture: .torchvisionR3D, layers: [2, 2, 2, 2], numClasses: 400),
+            build: torchvisionResNet),
+        "r2plus1d_18": Variant(
+            family: "torchvision_video_resnet",
+            config: VideoCNNConfig(architecture: .torchvisionR2Plus1D, layers: [2, 2, 2, 2], numClasses: 400),
+            build: torchvisionResNet),
+        // CPU-sized 3D CNNs: the same layouts at a quarter of the width (16 → 128 channels).
+        "c3d_tiny": Variant(family: "c3d", config: VideoCNNConfig(architecture: .c3d, width: 16), build: c3d),
+        "r3d_tiny": Variant(family: "iic_resnet", config: VideoCNNConfig(architecture: .r3d, width: 16), build: iicResNet),
+        "r21d_tiny": Variant(family: "iic_resnet", config: VideoCNNConfig(architecture: .r21d, width: 16), build: iicResNet),
+        "r3d_18_tiny": Variant(
+            family: "torchvision_video_resnet",
+            config: VideoCNNConfig(architecture: .torchvisionR3D, layers: [2, 2, 2, 2], width: 16, numClasses: 400),
+            build: torchvisionResNet),
+        "r2plus1d_18_tiny": Variant(
+            family: "torchvision_video_resnet",
+            config: VideoCNNConfig(architecture: .torchvisionR2Plus1D, layers: [2, 2, 2, 2], width: 16, numClasses: 400),
+            build: torchvisionResNet),
         // timm's ImageNet ViT-B/16 (1000 classes, no stochastic depth by default).
         "vit_base_patch16_224": Variant(
             family: "vit",
@@ -205,6 +233,18 @@ public enum Backbones {
 
     private static func videomae(_ config: VideoMAEConfig, _ generator: inout RandomGenerator) -> any VideoBackbone {
         VideoMAEViT(config, using: &generator)
+    }
+
+    private static func c3d(_ config: VideoCNNConfig, _ generator: inout RandomGenerator) -> any VideoBackbone {
+        C3D(config, using: &generator)
+    }
+
+    private static func iicResNet(_ config: VideoCNNConfig, _ generator: inout RandomGenerator) -> any VideoBackbone {
+        IICResNet(config, using: &generator)
+    }
+
+    private static func torchvisionResNet(_ config: VideoCNNConfig, _ generator: inout RandomGenerator) -> any VideoBackbone {
+        TorchvisionVideoResNet(config, using: &generator)
     }
 
     private static func vit(_ config: TransformerConfig, _ generator: inout RandomGenerator) -> any VideoBackbone {

@@ -81,6 +81,18 @@ typedef struct vssl_kernels {
     /// out[i] = Σ_r x[r·stride + i] for i < width (columns sums; out is overwritten).
     void (*sum_rows)(const float *x, ptrdiff_t rows, ptrdiff_t stride, ptrdiff_t width, float *out);
 
+    /// Σ (x − m)², over four accumulators (batch-norm variance about the mean m).
+    float (*centered_square_sum)(const float *x, float m, ptrdiff_t n);
+    /// Σ g·(x − m) (batch-norm weight gradient before the 1/σ factor).
+    float (*centered_dot)(const float *g, const float *x, float m, ptrdiff_t n);
+    /// y = x·a + b, then max(y, 0) when relu is non-zero (NaN stays NaN).
+    void (*affine)(const float *x, float a, float b, int relu, float *y, ptrdiff_t n);
+    /// dx = s·(g − meanG − (x − m)·k): the batch-norm input gradient with batch statistics.
+    void (*batch_norm_backward)(const float *g, const float *x, float s, float meanG, float m, float k,
+                                float *dx, ptrdiff_t n);
+    /// out = y > 0 ? g : 0 (the ReLU gradient read off its output).
+    void (*relu_mask)(const float *g, const float *y, float *out, ptrdiff_t n);
+
     /// One AdamW update of n parameters; vmax is the AMSGrad running maximum, NULL without it.
     void (*adamw)(const vssl_adamw_coefficients *c, float *p, const float *g, float *m, float *v,
                   float *_Nullable vmax, ptrdiff_t n);

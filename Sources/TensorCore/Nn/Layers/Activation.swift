@@ -15,3 +15,13 @@ public final class Identity: Module, UnaryLayer {
     /// Returns `x` unchanged.
     public func callAsFunction(_ x: Tensor) -> Tensor { x }
 }
+
+/// The rectified linear unit, as `torch.nn.ReLU()`. The result is a new tensor: autograd keeps the
+/// input alive for the gradient, so PyTorch's `inplace=True` would save nothing here.
+public final class ReLU: Module, UnaryLayer {
+    /// Creates the activation (no parameters).
+    public override init() { super.init() }
+
+    /// Applies `max(x, 0)` elementwise.
+    public func callAsFunction(_ x: Tensor) -> Tensor { x.relu() }
+}
