@@ -188,6 +188,26 @@ import VideoTransformers
         #expect(second.optimizer.learningRate == 0.01 * 0.2)
     }
 
+    @Test(arguments: [("c3d", "c3d"), ("r3d", "r3d_10"), ("r21d", "r21d_10")])
+    func theUCF101RecipesMirrorTrainSSL(file: String, model: String) throws {
+        let r = try Recipe(contentsOf: "\(Self.configs)/iic/\(file)_ucf101.yaml")
+        #expect(r.model.name == model)
+        let s = try r.objective.settings(as: IICTrainingObjective.Settings.self)
+        #expect(r.objective.kind == "iic" && s.modality == .res && s.neg == .repeat && s.intraNeg && s.softmax)
+        #expect(s.nceK == 1024 && s.nceT == 0.07 && s.nceM == 0.5)
+        #expect(r.data.frames == 16 && r.data.samplingRate == 1 && r.data.sampler == .dense)
+        #expect(r.data.decodeSize == [171, 128] && r.data.crop == 112 && !r.data.flip)
+        #expect(r.data.mean == [0, 0, 0] && r.data.std == [1, 1, 1])
+        #expect(r.optimizer.name == .sgd && r.optimizer.lr == 0.01 && r.optimizer.momentum == 0.9)
+        #expect(r.optimizer.weightDecay == 1e-4 && r.optimizer.weightDecayRule == .all)
+        #expect(r.schedule.policy == .multiStep && r.schedule.milestones == [45, 90, 125, 160] && r.schedule.gamma == 0.2)
+        #expect(r.training.epochs == 240 && r.training.batchSize == 16 && r.seed == 632)
+        // The backbone the recipe names exists and offers IIC's retrieval features.
+        var g = RandomGenerator(seed: 0)
+        let backbone = try Backbones.create(model, overrides: ["width": 2], using: &g)
+        #expect(backbone.hasRetrievalFeatures)
+    }
+
     @Test func theSyntheticRecipeParsesWithTheReferenceSettings() throws {
         let r = try Recipe(contentsOf: "\(Self.configs)/iic/synthetic_tiny.yaml")
         let s = try r.objective.settings(as: IICTrainingObjective.Settings.self)
