@@ -26,7 +26,7 @@ public struct VideoSSLCommand: ParsableCommand {
         subcommands: [
             DecodeCommand.self, FlowCommand.self, InferCommand.self, ConvertCommand.self, TrainCommand.self,
             EvalCommand.self, ExtractFeaturesCommand.self, KNNCommand.self, LinearProbeCommand.self, RetrieveCommand.self,
-            MakeSyntheticCommand.self, DemoCommand.self, SVTDemoCommand.self, VideoMAEDemoCommand.self,
+            MakeSyntheticCommand.self, DemoCommand.self, SVTDemoCommand.self, VideoMAEDemoCommand.self, IICDemoCommand.self,
             BenchCommand.self,
         ])
 

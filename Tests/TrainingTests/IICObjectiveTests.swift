@@ -212,9 +212,10 @@ import VideoTransformers
         let r = try Recipe(contentsOf: "\(Self.configs)/iic/synthetic_tiny.yaml")
         let s = try r.objective.settings(as: IICTrainingObjective.Settings.self)
         #expect(r.objective.kind == "iic" && s.modality == .res && s.neg == .repeat && s.intraNeg)
-        #expect(s.nceT == 0.07 && s.nceM == 0.5 && s.softmax)
+        // τ 0.5 instead of 0.07 keeps the tiny CNN's unnormalised features from collapsing (see the recipe).
+        #expect(r.model.name == "r3d_tiny" && s.nceT == 0.5 && s.nceM == 0.5 && s.softmax)
         #expect(r.data.mean == [0, 0, 0] && r.data.std == [1, 1, 1] && r.data.sampler == .dense && !r.data.flip)
-        #expect(r.optimizer.name == .sgd && r.optimizer.lr == 0.001 && r.optimizer.momentum == 0.9 && r.optimizer.weightDecay == 1e-4)
+        #expect(r.optimizer.name == .sgd && r.optimizer.lr == 0.01 && r.optimizer.momentum == 0.9 && r.optimizer.weightDecay == 1e-4)
         #expect(r.optimizer.weightDecayRule == .all)
 
         // The fine-tuning recipe: unscaled residual input, IIC's centred test clips, logits averaged.
