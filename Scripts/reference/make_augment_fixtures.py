@@ -96,6 +96,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from safetensors.numpy import load_file
+from make_svt_view_fixtures import RandomGenerator as PortedGenerator  # TensorCore's generator, ported once
 
 VIDEOIO_OUT = os.path.join("Tests", "VideoIOTests", "Fixtures", "augment.safetensors")
 TRAINING_OUT = os.path.join("Tests", "TrainingTests", "Fixtures", "mixup.safetensors")
@@ -103,48 +104,8 @@ TRAINING_OUT = os.path.join("Tests", "TrainingTests", "Fixtures", "mixup.safeten
 MASK = (1 << 64) - 1
 
 
-class RandomGenerator:
-    """Port of TensorCore's RandomGenerator (xoshiro256**, SplitMix64 seeding) and its
-    Box-Muller, Gamma and Beta draws."""
-
-    def __init__(self, seed):
-        s = seed & MASK
-        self.state = []
-        for _ in range(4):
-            s = (s + 0x9E3779B97F4A7C15) & MASK
-            z = s
-            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-            self.state.append(z ^ (z >> 31))
-
-    @staticmethod
-    def _rotl(x, k):
-        return ((x << k) | (x >> (64 - k))) & MASK
-
-    def next(self):
-        s = self.state
-        result = (self._rotl((s[1] * 5) & MASK, 7) * 9) & MASK
-        t = (s[1] << 17) & MASK
-        s[2] ^= s[0]
-        s[3] ^= s[1]
-        s[1] ^= s[2]
-        s[0] ^= s[3]
-        s[2] ^= t
-        s[3] = self._rotl(s[3], 45)
-        return result
-
-    def next_uniform_double(self):
-        return (self.next() >> 11) * (1.0 / 9007199254740992.0)
-
-    def next_int(self, below):
-        """Swift's next(upperBound:) on UInt64 (Lemire's nearly divisionless method)."""
-        assert below > 0
-        m = self.next() * below
-        if (m & MASK) < below:
-            t = ((1 << 64) - below) % below
-            while (m & MASK) < t:
-                m = self.next() * below
-        return m >> 64
+class RandomGenerator(PortedGenerator):
+    """TensorCore's RandomGenerator (the shared port) with its Box-Muller, Gamma and Beta draws."""
 
     def next_normal_double(self):
         u1 = self.next_uniform_double()
