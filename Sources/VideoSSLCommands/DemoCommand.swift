@@ -51,12 +51,7 @@ struct DemoCommand: ParsableCommand {
             ] + overrides).withObjective(kind)
             print("\n== \(name): \(recipe.model.name), objective \(kind) ==")
             let trainer = try Trainer(recipe: recipe, overwrite: true)
-            let display = ProgressDisplay(every: recipe.training.logEvery)
-            trainer.onEvent = { display.show($0) }
-            let started = Date()
-            try trainer.run()
-            display.finish()
-            print(String(format: "%@ trained %d steps in %.0f s", name, trainer.step, Date().timeIntervalSince(started)))
+            try ProgressDisplay.train(trainer, label: "\(name) trained")
             results.append((name, try ShuffledFrameEvaluation.run(trainer), folder))
         }
         print("\nTop-1 (%) on the validation videos (1 clip × 3 crops): original frames, shuffled frames, Gap = original − shuffled")

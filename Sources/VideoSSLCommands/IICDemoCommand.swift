@@ -80,12 +80,7 @@ struct IICDemoCommand: ParsableCommand {
         let start = try retrieval(trainer.backbone)
 
         print("\n== IIC pre-training, \(trainer.totalSteps) steps ==")
-        let display = ProgressDisplay(every: recipe.training.logEvery)
-        trainer.onEvent = { display.show($0) }
-        let started = Date()
-        try trainer.run()
-        display.finish()
-        print(String(format: "trained %d steps in %.0f s", trainer.step, Date().timeIntervalSince(started)))
+        try ProgressDisplay.train(trainer)
         let trained = try retrieval(trainer.backbone)
 
         print("\nClip retrieval R@k (%): validation videos querying the training videos")

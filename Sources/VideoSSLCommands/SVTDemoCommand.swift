@@ -81,12 +81,7 @@ struct SVTDemoCommand: ParsableCommand {
         let start = try features(trainer.backbone)
 
         print("\n== SVT pre-training, \(trainer.totalSteps) steps ==")
-        let display = ProgressDisplay(every: recipe.training.logEvery)
-        trainer.onEvent = { display.show($0) }
-        let started = Date()
-        try trainer.run()
-        display.finish()
-        print(String(format: "trained %d steps in %.0f s", trainer.step, Date().timeIntervalSince(started)))
+        try ProgressDisplay.train(trainer)
         let teacher = try features(svt.parts.teacher.backbone)
         let student = try features(trainer.backbone)
 

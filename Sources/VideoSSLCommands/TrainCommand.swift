@@ -191,3 +191,17 @@ final class ProgressDisplay {
         return s >= 3600 ? "\(s / 3600)h\(s % 3600 / 60)m" : s >= 60 ? "\(s / 60)m\(s % 60)s" : "\(s)s"
     }
 }
+
+extension ProgressDisplay {
+    /// Runs `trainer` to its end with a progress display, then prints `"<label> <steps> steps in <s> s"`
+    /// (without the label when it is empty).
+    static func train(_ trainer: Trainer, label: String = "trained") throws {
+        let display = ProgressDisplay(every: trainer.recipe.training.logEvery)
+        trainer.onEvent = { display.show($0) }
+        let started = Date()
+        try trainer.run()
+        display.finish()
+        print((label.isEmpty ? "" : label + " ")
+              + String(format: "%d steps in %.0f s", trainer.step, Date().timeIntervalSince(started)))
+    }
+}

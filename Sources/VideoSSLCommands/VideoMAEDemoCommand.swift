@@ -62,7 +62,7 @@ struct VideoMAEDemoCommand: ParsableCommand {
             "objective.masking=\(masking)"] + pretrainOverrides)
         print("== pre-training \(pre.model.name), masking \(masking) ==")
         let pretrainer = try Trainer(recipe: pre, overwrite: true)
-        try train(pretrainer)
+        try ProgressDisplay.train(pretrainer, label: "")
         guard let checkpoint = pretrainer.lastCheckpoint else { throw ValidationError("pre-training wrote no checkpoint") }
 
         var rows: [(String, ValidationRecord?)] = []
@@ -73,7 +73,7 @@ struct VideoMAEDemoCommand: ParsableCommand {
             print("\n== fine-tuning \(name) ==")
             let trainer = try Trainer(recipe: recipe, overwrite: true)
             if let report = trainer.setup.weightReport { print(report) }
-            try train(trainer)
+            try ProgressDisplay.train(trainer, label: "")
             rows.append((name, trainer.validations.last))
         }
         print("\nValidation after fine-tuning (the same recipe and budget; \(rows.first?.1?.step ?? 0) steps):")
@@ -107,12 +107,4 @@ struct VideoMAEDemoCommand: ParsableCommand {
         return "labelled.txt"
     }
 
-    private func train(_ trainer: Trainer) throws {
-        let display = ProgressDisplay(every: trainer.recipe.training.logEvery)
-        trainer.onEvent = { display.show($0) }
-        let started = Date()
-        try trainer.run()
-        display.finish()
-        print(String(format: "%d steps in %.0f s", trainer.step, Date().timeIntervalSince(started)))
-    }
 }
