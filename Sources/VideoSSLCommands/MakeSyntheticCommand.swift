@@ -27,7 +27,7 @@ struct MakeSyntheticCommand: ParsableCommand {
     @Option(help: "Seed of every video.")
     var seed: UInt64 = 0
 
-    @Option(help: "The backdrop: noise (gray pixel noise) or smooth (a low-frequency gray wave).")
+    @Option(help: "The backdrop: noise (gray pixel noise), smooth (a low-frequency gray wave) or plain (flat gray).")
     var background: String = "noise"
 
     func validate() throws {
@@ -35,7 +35,7 @@ struct MakeSyntheticCommand: ParsableCommand {
         guard frames >= 2 else { throw ValidationError("--frames must be at least 2") }
         guard perClass >= 1 && valPerClass >= 0 else { throw ValidationError("--per-class must be at least 1") }
         guard SyntheticDataset.Configuration.Background(rawValue: background) != nil else {
-            throw ValidationError("--background must be noise or smooth, not \(background)")
+            throw ValidationError("--background must be noise, smooth or plain, not \(background)")
         }
     }
 

@@ -45,6 +45,9 @@ public enum SyntheticDataset {
             /// masked regions of the background can be inferred from their neighbours, so
             /// reconstruction objectives spend their effort on the object.
             case smooth
+            /// A flat gray (120): nothing behind the object to reconstruct or to learn, so
+            /// pixel-reconstruction objectives learn only the object, its place and its motion.
+            case plain
         }
 
         /// Creates a configuration; the default codec is H.264 at CRF 18 where libx264 exists,

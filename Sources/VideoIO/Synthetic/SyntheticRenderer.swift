@@ -67,6 +67,8 @@ extension SyntheticDataset {
             switch c.background {
             case .noise:
                 background = (0..<(c.width * c.height)).map { _ in UInt8(100 + g.nextInt(below: 40)) }
+            case .plain:
+                background = [UInt8](repeating: 120, count: c.width * c.height)
             case .smooth:
                 let angle = 2 * Double.pi * g.nextUniformDouble(), phase = 2 * Double.pi * g.nextUniformDouble()
                 let cycles = 0.5 + g.nextUniformDouble()
