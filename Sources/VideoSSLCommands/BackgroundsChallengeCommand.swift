@@ -15,7 +15,7 @@ struct BackgroundsChallengeCommand: ParsableCommand {
             --size, centre crop, normalised with --mean/--std. BG-Gap = top-1(mixed_same) − \
             top-1(mixed_rand). Example (a run of image-time-demo):
 
-              videossl bg-challenge --model vit_tiny_patch4_32 --set num_classes=4 \\
+              videossl bg-challenge --model vit_tiny_patch8_32 --set num_classes=4 \\
                   --weights runs/image-time-demo/seed0/image_time/checkpoints/<step>/model.safetensors \\
                   --root runs/image-time-demo/data/bg_challenge --size 32 --json bg.json
             """)

@@ -28,13 +28,16 @@ struct ImageTIMEDemoCommand: ParsableCommand {
     var seeds = 3
 
     @Option(help: "Training images per class.")
-    var perClass = 150
+    var perClass = 1000
 
     @Option(help: "Test images per class and variant.")
     var testPerClass = 50
 
     @Option(help: "Fraction of training images whose background matches their class.")
-    var correlation = 0.95
+    var correlation = 0.9
+
+    @Option(help: "The most clutter objects (of no class) in a background.")
+    var distractors = 0
 
     @Argument(help: "key=value recipe overrides for both arms, e.g. train.epochs=10.")
     var overrides: [String] = []
@@ -43,6 +46,7 @@ struct ImageTIMEDemoCommand: ParsableCommand {
         guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
         guard perClass >= 1 && testPerClass >= 1 else { throw ValidationError("--per-class and --test-per-class must be positive") }
         guard (0...1).contains(correlation) else { throw ValidationError("--correlation must be in [0, 1]") }
+        guard distractors >= 0 else { throw ValidationError("--distractors must not be negative") }
     }
 
     func run() throws {
@@ -53,7 +57,8 @@ struct ImageTIMEDemoCommand: ParsableCommand {
         let probe = try Recipe(contentsOf: config, overrides: overrides)
         let summary = try SyntheticBackgrounds.write(to: data, configuration: .init(
             size: probe.data.crop, classCount: probe.model.overrides["num_classes"]?.intValue ?? 4,
-            trainImagesPerClass: perClass, testImagesPerClass: testPerClass, correlation: correlation, seed: 0))
+            trainImagesPerClass: perClass, testImagesPerClass: testPerClass, correlation: correlation, seed: 0,
+            distractors: distractors))
         let challenge = try BackgroundsChallenge(root: summary.challengeRoot)
         let arms = ["supervised", "image_time"]
         var reports: [String: [BackgroundsChallengeReport]] = [:]
@@ -79,7 +84,7 @@ struct ImageTIMEDemoCommand: ParsableCommand {
         print(table)
         print(String(format: "wall time %.0f s", Date().timeIntervalSince(started)))
         let record: [String: Any] = [
-            "config": config, "seeds": seeds, "correlation": correlation, "train_per_class": perClass,
+            "config": config, "seeds": seeds, "correlation": correlation, "distractors": distractors, "train_per_class": perClass,
             "test_per_class": testPerClass, "overrides": overrides,
             "runs": arms.map { arm in
                 ["objective": arm, "seeds": (reports[arm] ?? []).map { r in

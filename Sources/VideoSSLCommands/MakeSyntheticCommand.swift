@@ -25,7 +25,10 @@ struct MakeSyntheticCommand: ParsableCommand {
     var classes = 4
 
     @Option(help: "With --images: the fraction of training images whose background matches their class.")
-    var correlation = 0.95
+    var correlation = 0.9
+
+    @Option(help: "With --images: the most clutter objects (of no class) in a background.")
+    var distractors = 0
 
     @Option(help: "The dataset folder (created if missing).")
     var output: String
@@ -55,6 +58,7 @@ struct MakeSyntheticCommand: ParsableCommand {
                 throw ValidationError("--classes must be 2 to \(SyntheticBackgrounds.shapeNames.count)")
             }
             guard (0...1).contains(correlation) else { throw ValidationError("--correlation must be in [0, 1]") }
+            guard distractors >= 0 else { throw ValidationError("--distractors must not be negative") }
         }
         guard size >= 8 && size % 2 == 0 else { throw ValidationError("--size must be even and at least 8") }
         guard frames >= 2 else { throw ValidationError("--frames must be at least 2") }
@@ -69,7 +73,7 @@ struct MakeSyntheticCommand: ParsableCommand {
         if images {
             let summary = try SyntheticBackgrounds.write(to: output, configuration: .init(
                 size: size, classCount: classes, trainImagesPerClass: perClass, testImagesPerClass: valPerClass,
-                correlation: correlation, seed: seed))
+                correlation: correlation, seed: seed, distractors: distractors))
             print("wrote \(classes) classes × (\(perClass) train + \(valPerClass) per test variant) images to \(output)")
             print("classes: \(summary.classNames.joined(separator: ", ")); challenge: \(summary.challengeRoot)")
             return

@@ -19,8 +19,8 @@ private enum TinyChallenge {
     static func yaml(output: String, kind: String = "image_time") -> String {
         """
         model:
-          name: vit_tiny_patch4_32
-          overrides: {img_size: 16, embed_dim: 16, depth: 1, num_heads: 2, num_classes: 3}
+          name: vit_tiny_patch8_32
+          overrides: {img_size: 16, patch_size: 4, embed_dim: 16, depth: 1, num_heads: 2, num_classes: 3}
         data:
           root: \(data)
           train: train.txt
