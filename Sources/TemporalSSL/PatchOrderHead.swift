@@ -31,12 +31,13 @@ public final class PatchOrderHead: Module {
     }
 
     /// The label-smoothed cross-entropy of position logits `[B, T, N, N]` against the targets
-    /// 0…N−1 of every image, averaged over the `B·T·N` rows (TIME's order loss, §1.1, per token).
+    /// 0…N−1 of every image, averaged over the `B·T·N` rows: TIME's order loss (§1.1) with the
+    /// `B·T` images in the place of clips and their tokens in the place of frames.
     public static func loss(_ logits: Tensor, labelSmoothing: Float) -> Tensor {
         precondition(logits.rank == 4 && logits.shape[2] == logits.shape[3],
                      "PatchOrderHead.loss: logits must be [B, T, N, N], got \(logits.shape)")
-        let rows = logits.shape[0] * logits.shape[1], n = logits.shape[2]
-        let targets = (0..<rows).flatMap { _ in 0..<n }
-        return crossEntropy(logits: logits.reshaped([rows * n, n]), labels: targets, labelSmoothing: labelSmoothing)
+        let n = logits.shape[2]
+        return FrameOrderHead.loss(logits.reshaped([logits.shape[0] * logits.shape[1], n, n]),
+                                   labelSmoothing: labelSmoothing)
     }
 }
