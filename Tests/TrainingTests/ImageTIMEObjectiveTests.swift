@@ -106,7 +106,10 @@ struct ImageTIMEObjectiveTests {
         let bare = text.split(separator: "\n").map { $0.split(separator: " ").prefix(2).joined(separator: " ") }
         try (bare.joined(separator: "\n") + "\n").write(toFile: root + "/bare.txt", atomically: true, encoding: .utf8)
         let recipe = try Recipe(yaml: TinyChallenge.yaml(output: root + "/run"), overrides: ["data.train=\(root)/bare.txt"])
-        #expect(throws: DatasetError.self) { _ = try Trainer(recipe: recipe, overwrite: true) }
+        let first = try VideoDataset.pathLabelList(at: root + "/bare.txt", root: TinyChallenge.data).items[0].path
+        #expect(throws: DatasetError.missingCompanion(path: root + "/bare.txt", item: first)) {
+            _ = try Trainer(recipe: recipe, overwrite: true)
+        }
         // Without the debias term no background is needed.
         let orderOnly = try Recipe(yaml: TinyChallenge.yaml(output: root + "/run2"),
                                    overrides: ["data.train=\(root)/bare.txt", "objective.weights.debias=0"])

@@ -130,7 +130,7 @@ public final class TrainingSetup {
         case .dense: sampler = DenseSampler(clipLength: data.frames, interval: data.samplingRate, mode: .train)
         }
         if objective.decodesCompanions, let lacking = dataset.items.first(where: { $0.companion == nil }) {
-            throw DatasetError.missingCompanion(path: "", item: lacking.path)
+            throw DatasetError.missingCompanion(path: recipe.dataPath(data.train), item: lacking.path)
         }
         var extras: [String: DataLoader.SampleExtra] = [:]
         for extra in objective.loaderExtras { extras[extra.name] = extra.compute }

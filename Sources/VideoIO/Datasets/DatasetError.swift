@@ -20,8 +20,8 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
     case noReadableItems(count: Int)
     /// A class folder whose name is not among the classes the dataset is read with (`known`).
     case unknownClass(path: String, name: String, known: [String])
-    /// The companion file of `item` (image TIME's background-only image) is absent or the item
-    /// names none although the loader needs one.
+    /// The companion file of `item` (image TIME's background-only image) is absent, or the item
+    /// names none although the loader needs one (`path` is then the list or empty).
     case missingCompanion(path: String, item: String)
     /// A folder a dataset layout requires (a Backgrounds Challenge variant) does not exist.
     case missingFolder(path: String, expected: String)
