@@ -18,18 +18,20 @@ public final class ImageTIMEObjective: Module, Objective {
         /// Patch positions per image `N` (the grid's rows times columns).
         public var patchCount: Int
         /// Weight of the classification term `cls`.
-        public var classificationWeight: Float = 1
+        public var classificationWeight: Float
         /// Weight of the patch-order term `order`.
-        public var orderWeight: Float = 1
+        public var orderWeight: Float
         /// Weight of the background-debias term `debias`.
-        public var debiasWeight: Float = 1
+        public var debiasWeight: Float
         /// Label smoothing of the classification and order terms (0.2, as in video TIME).
-        public var labelSmoothing: Float = 0.2
+        public var labelSmoothing: Float
 
-        /// Creates a configuration with every weight 1 and smoothing 0.2.
-        public init(embedDim: Int, patchCount: Int) {
-            self.embedDim = embedDim
-            self.patchCount = patchCount
+        /// Creates a configuration; by default every weight is 1 and the smoothing 0.2.
+        public init(embedDim: Int, patchCount: Int, classificationWeight: Float = 1, orderWeight: Float = 1,
+                    debiasWeight: Float = 1, labelSmoothing: Float = 0.2) {
+            (self.embedDim, self.patchCount) = (embedDim, patchCount)
+            (self.classificationWeight, self.orderWeight, self.debiasWeight) = (classificationWeight, orderWeight, debiasWeight)
+            self.labelSmoothing = labelSmoothing
         }
     }
 

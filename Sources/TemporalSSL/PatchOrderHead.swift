@@ -11,17 +11,16 @@ public final class PatchOrderHead: Module {
     /// Linear(C → N), state-dict key `patch_head`.
     public let patchHead: Linear
 
-    /// The number of patch positions `N` (also the number of classes).
-    public let patchCount: Int
-
     /// Creates the head for `embedDim`-wide tokens over `patchCount` positions, with PyTorch's
     /// default Linear initialisation.
     public init(embedDim: Int, patchCount: Int, using generator: inout RandomGenerator) {
         precondition(embedDim > 0 && patchCount > 1,
                      "PatchOrderHead: needs embedDim > 0 and patchCount > 1, got \(embedDim), \(patchCount)")
-        self.patchCount = patchCount
-        self.patchHead = Linear(inFeatures: embedDim, outFeatures: patchCount, using: &generator)
+        patchHead = Linear(inFeatures: embedDim, outFeatures: patchCount, using: &generator)
     }
+
+    /// The number of patch positions `N` (also the number of classes).
+    public var patchCount: Int { patchHead.outFeatures }
 
     /// Position logits `[B, T, N, N]` from patch tokens `[B, T, N, C]` (an image is `T = 1`).
     public func callAsFunction(_ tokens: Tensor) -> Tensor {

@@ -64,12 +64,10 @@ public final class ImageTIMETrainingObjective: TrainingObjective {
             throw ObjectiveError.unsupportedInput(objective: "image_time",
                                                   reason: "data.crop \(context.crop) gives one patch; patch order needs two")
         }
-        var c = ImageTIMEObjective.Configuration(embedDim: backbone.embedDim, patchCount: grid * grid)
-        c.labelSmoothing = Float(settings.labelSmoothing)
-        c.classificationWeight = Float(settings.classificationWeight)
-        c.orderWeight = Float(settings.orderWeight)
-        c.debiasWeight = Float(settings.debiasWeight)
-        time = ImageTIMEObjective(c, using: &generator)
+        time = ImageTIMEObjective(ImageTIMEObjective.Configuration(
+            embedDim: backbone.embedDim, patchCount: grid * grid, classificationWeight: Float(settings.classificationWeight),
+            orderWeight: Float(settings.orderWeight), debiasWeight: Float(settings.debiasWeight),
+            labelSmoothing: Float(settings.labelSmoothing)), using: &generator)
         if settings.headInit == .truncNormal { Init.truncatedNormalLinears(in: time, using: &generator) }
         usesBackgrounds = settings.debiasWeight > 0
         guard usesBackgrounds else { pairTransform = nil; return }
