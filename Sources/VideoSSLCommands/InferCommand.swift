@@ -101,4 +101,4 @@ struct ConvertCommand: ParsableCommand {
 }
 
 /// The TIME heads a TIME checkpoint carries beside the backbone.
-let timeHeadPrefixes = ["temp_head.", "mlp_q.", "mlp_k.", "mlp_v.", "mlp_proj.", "mlp_norm.", "flow_head."]
+let timeHeadPrefixes = ["temp_head.", "mlp_q.", "mlp_k.", "mlp_v.", "mlp_proj.", "mlp_norm.", "flow_head.", "patch_head."]

@@ -18,7 +18,7 @@ import ArgumentParser
 /// registered before ``main()`` appear in them.
 public struct VideoSSLCommand: ParsableCommand {
     /// The subcommands: `decode`, `flow`, `infer`, `convert`, `train`, `eval`, `extract-features`,
-    /// `knn`, `linear-probe`, `retrieve`, `make-synthetic`, `demo`, `bench`.
+    /// `knn`, `linear-probe`, `retrieve`, `bg-challenge`, `make-synthetic`, `demo`, `image-time-demo`, `bench`.
     public static let configuration = CommandConfiguration(
         commandName: "videossl",
         abstract: "Self-supervised video transformers on the CPU.",
@@ -26,8 +26,8 @@ public struct VideoSSLCommand: ParsableCommand {
         subcommands: [
             DecodeCommand.self, FlowCommand.self, InferCommand.self, ConvertCommand.self, TrainCommand.self,
             EvalCommand.self, ExtractFeaturesCommand.self, KNNCommand.self, LinearProbeCommand.self, RetrieveCommand.self,
-            MakeSyntheticCommand.self, DemoCommand.self, SVTDemoCommand.self, VideoMAEDemoCommand.self, IICDemoCommand.self,
-            BenchCommand.self,
+            BackgroundsChallengeCommand.self, MakeSyntheticCommand.self, DemoCommand.self, SVTDemoCommand.self,
+            VideoMAEDemoCommand.self, IICDemoCommand.self, ImageTIMEDemoCommand.self, BenchCommand.self,
         ])
 
     /// The root command (it only dispatches to its subcommands).

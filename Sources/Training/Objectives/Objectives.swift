@@ -5,8 +5,8 @@ import VideoTransformers
 /// The registry of training objectives, mirroring ``Backbones``: a recipe's `objective.kind` names
 /// one, and the rest of its `objective` section is read by that objective's settings type.
 ///
-/// Built in: `supervised` (``SupervisedObjective``), `time` (``TIMETrainingObjective``), `svt`, `videomae` and
-/// `iic` (``IICTrainingObjective``). A new
+/// Built in: `supervised` (``SupervisedObjective``), `time` (``TIMETrainingObjective``), `svt`, `videomae`,
+/// `iic` (``IICTrainingObjective``) and `image_time` (``ImageTIMETrainingObjective``). A new
 /// method registers once at start-up, before recipes that use it are read:
 ///
 /// ```swift
@@ -58,6 +58,7 @@ public enum Objectives {
         SVTTrainingObjective.registration.kind: SVTTrainingObjective.registration,
         VideoMAETrainingObjective.registration.kind: VideoMAETrainingObjective.registration,
         IICTrainingObjective.registration.kind: IICTrainingObjective.registration,
+        ImageTIMETrainingObjective.registration.kind: ImageTIMETrainingObjective.registration,
     ]
 
     /// The registered kinds, sorted.

@@ -24,6 +24,10 @@ public protocol TrainingObjective: AnyObject {
     /// global and local views); nil keeps the recipe's clip pipeline. The views reach
     /// ``lossTerms(_:model:using:)`` in ``TrainingBatch/views``.
     var views: DataLoader.ViewTransform? { get }
+    /// Whether the loader decodes each item's companion file (image TIME's background-only image)
+    /// and appends it to the decoded window before ``views`` run
+    /// (``DataLoaderConfiguration/decodesCompanions``); every training item then needs one.
+    var decodesCompanions: Bool { get }
     /// The weighted loss terms of one batch through `model`, recorded for backward, and the class
     /// logits of the original clips when the method has them (for the training top-1).
     func lossTerms(_ batch: TrainingBatch, model: TrainingModel, using generator: inout RandomGenerator)
@@ -58,6 +62,8 @@ extension TrainingObjective {
     public var loaderExtras: [LoaderExtra] { [] }
     /// The recipe's clip pipeline.
     public var views: DataLoader.ViewTransform? { nil }
+    /// No companions.
+    public var decodesCompanions: Bool { false }
     /// Gradients are applied as they are.
     public func willApplyGradients(epoch: Int) {}
     /// No state outside the module tree.

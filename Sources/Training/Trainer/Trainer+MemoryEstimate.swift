@@ -18,8 +18,10 @@ extension Trainer {
         var clip = Tensor.normal([1, data.frames, 3, data.crop, data.crop], using: &scratch)
         var views: [Tensor] = []
         if let makeViews = objective.views {
-            // A random decoded window of the recipe's size, cut into the objective's views.
-            let window = Tensor.uniform([data.frames, 3, data.decodeSize[1], data.decodeSize[0]], using: &scratch)
+            // A random decoded window of the recipe's size (with the companion's frames after the
+            // clip's when the objective asks for them), cut into the objective's views.
+            let frames = data.frames * (objective.decodesCompanions ? 2 : 1)
+            let window = Tensor.uniform([frames, 3, data.decodeSize[1], data.decodeSize[0]], using: &scratch)
             guard let made = try? makeViews(window, &scratch), let first = made.first else { return nil }
             views = made.map { $0.unsqueezed(axis: 0) }
             clip = views[0]

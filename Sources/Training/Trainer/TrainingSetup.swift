@@ -129,6 +129,9 @@ public final class TrainingSetup {
         case .uniform: sampler = UniformSampler(numFrames: data.frames)
         case .dense: sampler = DenseSampler(clipLength: data.frames, interval: data.samplingRate, mode: .train)
         }
+        if objective.decodesCompanions, let lacking = dataset.items.first(where: { $0.companion == nil }) {
+            throw DatasetError.missingCompanion(path: recipe.dataPath(data.train), item: lacking.path)
+        }
         var extras: [String: DataLoader.SampleExtra] = [:]
         for extra in objective.loaderExtras { extras[extra.name] = extra.compute }
         loader = DataLoader(dataset: dataset, configuration: DataLoaderConfiguration(
@@ -136,7 +139,7 @@ public final class TrainingSetup {
             frameSize: FrameSize(width: data.decodeSize[0], height: data.decodeSize[1]),
             sampler: sampler, shuffle: true, dropLast: true, seed: recipe.seed, workerCount: data.workers,
             transform: objective.views == nil ? try ClipPipeline.training(data) : nil, views: objective.views,
-            extras: extras))
+            extras: extras, decodesCompanions: objective.decodesCompanions))
         guard loader.batchesPerEpoch >= recipe.training.accumulation * ranks else {
             throw TrainerError.dataMismatch(
                 "\(dataset.count) clips make \(loader.batchesPerEpoch) batches of \(recipe.training.batchSize), "

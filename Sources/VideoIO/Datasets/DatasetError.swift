@@ -18,13 +18,21 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
     case writeFailed(path: String, reason: String)
     /// Under ``BadItemPolicy/skip``, every item of the dataset failed to decode.
     case noReadableItems(count: Int)
+    /// A class folder whose name is not among the classes the dataset is read with (`known`).
+    case unknownClass(path: String, name: String, known: [String])
+    /// The companion file of `item` (image TIME's background-only image) is absent, or the item
+    /// names none although the loader needs one (`path` is then the list or empty).
+    case missingCompanion(path: String, item: String)
+    /// A folder a dataset layout requires (a Backgrounds Challenge variant) does not exist.
+    case missingFolder(path: String, expected: String)
 
     /// The file or directory the error is about (empty for ``noReadableItems(count:)``).
     public var path: String {
         switch self {
         case .unreadable(let path, _), .malformedLine(let path, _, _, _), .malformedJSON(let path, _),
             .unknownTemplate(let path, _, _), .empty(let path), .unreadableItem(let path, _, _),
-            .writeFailed(let path, _):
+            .writeFailed(let path, _), .unknownClass(let path, _, _), .missingCompanion(let path, _),
+            .missingFolder(let path, _):
             return path
         case .noReadableItems:
             return ""
@@ -56,6 +64,12 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
             return "check the directory exists and is writable"
         case .noReadableItems:
             return "check the dataset root: relative paths resolve against it"
+        case .unknownClass:
+            return "every split must use the training split's class folder names"
+        case .missingCompanion:
+            return "write a companion for every item (list: `path label companion`; folders: same relative path)"
+        case .missingFolder:
+            return "check the dataset root and its layout"
         }
     }
 
@@ -78,6 +92,12 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(path): cannot write (\(reason)); \(hint)"
         case .noReadableItems(let count):
             return "none of the \(count) items could be decoded; \(hint)"
+        case .unknownClass(let path, let name, let known):
+            return "\(path): class `\(name)` is not one of \(known.joined(separator: ", ")); \(hint)"
+        case .missingCompanion(let path, let item):
+            return "\(path.isEmpty ? item : path): no companion file for item \(item); \(hint)"
+        case .missingFolder(let path, let expected):
+            return "\(path): missing (expected \(expected)); \(hint)"
         }
     }
 }

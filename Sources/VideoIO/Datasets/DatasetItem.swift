@@ -2,7 +2,8 @@
 public struct DatasetItem: Sendable, Hashable {
     /// How an item's frames are stored.
     public enum Media: Sendable, Hashable {
-        /// A video file; the frame count comes from the container index when it is opened.
+        /// A video file, or a still image (PNG, JPEG: FFmpeg decodes it as a one-frame video); the
+        /// frame count comes from the container index when it is opened.
         case video
         /// A directory of numbered images whose count the list file states.
         case frameFolder(frameCount: Int, pattern: FrameNamePattern)
@@ -14,12 +15,17 @@ public struct DatasetItem: Sendable, Hashable {
     public var label: Int
     /// Whether `path` is a video or a frame folder.
     public var media: Media
+    /// A second file paired with the item, of the same kind as `path` (image TIME: the same
+    /// picture with its foreground removed), decoded beside it when the loader asks
+    /// (``DataLoaderConfiguration/decodesCompanions``); nil when there is none.
+    public var companion: String?
 
     /// Creates an item.
-    public init(path: String, label: Int, media: Media = .video) {
+    public init(path: String, label: Int, media: Media = .video, companion: String? = nil) {
         self.path = path
         self.label = label
         self.media = media
+        self.companion = companion
     }
 }
 

@@ -1,10 +1,13 @@
 import Foundation
 
 extension VideoDataset {
-    /// Reads a VideoMAE-style `path label` list: one video per line, the class index last.
+    /// Reads a VideoMAE-style `path label` list: one video (or image) per line, the class index last.
     ///
     /// The path is everything before the last run of spaces, so paths with spaces survive; blank
-    /// lines are ignored. Relative paths resolve against `root` (the list's own text otherwise).
+    /// lines are ignored. A line may end in a third field after the label, `path label companion`,
+    /// naming the item's ``DatasetItem/companion`` (image TIME's background-only image); it is
+    /// recognised because a label is an integer and a companion path is not, and it may not contain
+    /// spaces. Relative paths resolve against `root` (the list's own text otherwise).
     /// With a `root`, a path that leaves it (absolute, or climbing out with `..`) is refused unless
     /// `allowingPathsOutsideRoot`: a list is data, and should not reach files elsewhere by accident.
     /// - Throws: ``DatasetError/unreadable(path:reason:)``,
@@ -16,10 +19,19 @@ extension VideoDataset {
     ) throws(DatasetError) -> VideoDataset {
         let items = try parseList(at: listPath, fieldName: "path label") { fields, fail throws(DatasetError) in
             guard fields.count >= 2 else { throw fail("expected a path and a label") }
+            var fields = fields
+            var companion: String?
+            if fields.count >= 3, Int(fields[fields.count - 1]) == nil, Int(fields[fields.count - 2]) != nil {
+                companion = fields.removeLast()
+            }
             let label = try integer(fields[fields.count - 1], name: "label", minimum: 0, fail: fail)
             let path = fields.dropLast().joined(separator: " ")
             try checkContained(path, root: root, allowed: allowingPathsOutsideRoot, fail: fail)
-            return DatasetItem(path: resolve(path, root: root), label: label)
+            if let companion {
+                try checkContained(companion, root: root, allowed: allowingPathsOutsideRoot, fail: fail)
+            }
+            return DatasetItem(path: resolve(path, root: root), label: label,
+                               companion: companion.map { resolve($0, root: root) })
         }
         return VideoDataset(items: items, badItemPolicy: badItemPolicy)
     }

@@ -61,7 +61,13 @@ final class BatchAssembler: @unchecked Sendable {
             if lock.withLock({ unreadable[index] != nil }) { continue }
             var generator = loader.sampleGenerator(epoch: epoch, index: p)
             do {
+                // The companion replays the item's sampler draws, so a video companion of the same
+                // length gets the same frames; the stream then continues from the item's state.
+                let companionGenerator = generator
                 var clip = try items[index].loadClip(sampler: config.sampler, size: config.frameSize, using: &generator)
+                if config.decodesCompanions {
+                    clip = try withCompanion(clip, of: items[index], generator: companionGenerator)
+                }
                 var views: [Tensor] = []
                 if let makeViews = config.views {
                     views = try makeViews(clip, &generator)
@@ -86,6 +92,19 @@ final class BatchAssembler: @unchecked Sendable {
             }
         }
         throw DatasetError.noReadableItems(count: items.count)
+    }
+
+    /// `clip` followed by the frames of `item`'s companion, decoded as the item was.
+    private func withCompanion(_ clip: Tensor, of item: DatasetItem, generator: RandomGenerator) throws -> Tensor {
+        guard let path = item.companion else { throw DatasetError.missingCompanion(path: "", item: item.path) }
+        var generator = generator
+        let companion = try DatasetItem(path: path, label: item.label, media: item.media)
+            .loadClip(sampler: loader.configuration.sampler, size: loader.configuration.frameSize, using: &generator)
+        guard companion.shape == clip.shape else {
+            throw DatasetError.unreadableItem(path: path, index: -1,
+                                              reason: "companion decodes to \(companion.shape), its item to \(clip.shape)")
+        }
+        return Tensor.concat([clip, companion], axis: 0)
     }
 
     private func stack(_ clips: [Tensor]) -> Tensor {

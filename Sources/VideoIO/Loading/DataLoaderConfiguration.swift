@@ -34,6 +34,12 @@ public struct DataLoaderConfiguration: Sendable {
     /// Per-sample integer data computed in the worker from the transformed clip (for example
     /// ``DataLoader/flowDirections(_:)``), stacked into `[B, ...]` under the same name.
     public var extras: [String: DataLoader.SampleExtra]
+    /// Whether each item's ``DatasetItem/companion`` is decoded too, with the same frame
+    /// positions, and appended after the item's frames before ``transform`` or ``views`` run:
+    /// the window is `[2T, 3, H, W]`, so one transform gives both the same crop and flip (image
+    /// TIME's view transform splits it back into the image and its background). An item without
+    /// a companion then counts as unreadable (``DatasetError/missingCompanion(path:item:)``).
+    public var decodesCompanions: Bool
 
     /// Creates a configuration; `workerCount` defaults to ``ComputeContext/threadCount`` and
     /// `prefetch` to twice the worker count.
@@ -41,7 +47,7 @@ public struct DataLoaderConfiguration: Sendable {
         batchSize: Int, frameSize: FrameSize, sampler: any ClipSampler, shuffle: Bool = true,
         dropLast: Bool = true, seed: UInt64 = 0, workerCount: Int? = nil, prefetch: Int? = nil,
         transform: DataLoader.ClipTransform? = nil, views: DataLoader.ViewTransform? = nil,
-        extras: [String: DataLoader.SampleExtra] = [:]
+        extras: [String: DataLoader.SampleExtra] = [:], decodesCompanions: Bool = false
     ) {
         let workers = workerCount ?? ComputeContext.threadCount
         precondition(batchSize > 0, "DataLoaderConfiguration: batch size \(batchSize) must be positive")
@@ -58,5 +64,6 @@ public struct DataLoaderConfiguration: Sendable {
         self.transform = transform
         self.views = views
         self.extras = extras
+        self.decodesCompanions = decodesCompanions
     }
 }

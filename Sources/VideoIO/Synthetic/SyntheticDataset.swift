@@ -129,7 +129,7 @@ public enum SyntheticDataset {
         DataLoader.derivedSeed(seed, split == "train" ? 2 * label : 2 * label + 1, index)
     }
 
-    private static func makeDirectory(_ path: String) throws(DatasetError) {
+    static func makeDirectory(_ path: String) throws(DatasetError) {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
@@ -137,7 +137,7 @@ public enum SyntheticDataset {
         }
     }
 
-    private static func writeText(_ text: String, to path: String) throws(DatasetError) {
+    static func writeText(_ text: String, to path: String) throws(DatasetError) {
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
             throw .writeFailed(path: path, reason: "cannot create the file")
         }

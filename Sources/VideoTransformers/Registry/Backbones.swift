@@ -160,6 +160,13 @@ public enum Backbones {
             family: "vit",
             config: TransformerConfig(numFrames: 1, numClasses: 1000, dropPathRate: 0),
             build: vit),
+        // A CPU-sized image ViT for 32² inputs (4×4 grid of 8-pixel patches): image TIME's
+        // synthetic Backgrounds Challenge demo and tests.
+        "vit_tiny_patch8_32": Variant(
+            family: "vit",
+            config: TransformerConfig(embedDim: 64, depth: 4, numHeads: 4, patchSize: 8, numFrames: 1, imgSize: 32,
+                                      numClasses: 4, dropPathRate: 0),
+            build: vit),
     ]
 
     /// The registered names, sorted.
