@@ -101,12 +101,12 @@ extension Tensor {
                     case .pointwise:
                         BLAS.parallelSgemm(transposeA: false, transposeB: false,
                                            m: geo.o, n: geo.l, k: geo.k, a: pw, lda: geo.k,
-                                           b: x, ldb: geo.l, beta: beta, c: dst, ldc: geo.l)
+                                           b: x, ldb: geo.l, beta: beta, c: dst, ldc: geo.l, packed: true)
                     case .patchify:
                         geo.gatherPatches(x, into: cols.baseAddress!)
                         BLAS.parallelSgemm(transposeA: false, transposeB: true,
                                            m: geo.o, n: geo.l, k: geo.k, a: pw, lda: geo.k,
-                                           b: cols.baseAddress!, ldb: geo.k, beta: beta, c: dst, ldc: geo.l)
+                                           b: cols.baseAddress!, ldb: geo.k, beta: beta, c: dst, ldc: geo.l, packed: true)
                     case .general:
                         for tile in geo.tiles {
                             let lt = tile.count * geo.ow
@@ -114,7 +114,7 @@ extension Tensor {
                             BLAS.parallelSgemm(transposeA: false, transposeB: false,
                                                m: geo.o, n: lt, k: geo.k, a: pw, lda: geo.k,
                                                b: cols.baseAddress!, ldb: lt, beta: beta,
-                                               c: dst + tile.lowerBound * geo.ow, ldc: geo.l)
+                                               c: dst + tile.lowerBound * geo.ow, ldc: geo.l, packed: true)
                         }
                     }
                 }
@@ -155,23 +155,23 @@ extension Tensor {
                                             case .pointwise:
                                                 if let dwChunk {
                                                     BLAS.parallelSgemm(transposeA: false, transposeB: true, m: o, n: k, k: l,
-                                                                       a: gs, lda: l, b: xs, ldb: l, beta: 1, c: dwChunk, ldc: k)
+                                                                       a: gs, lda: l, b: xs, ldb: l, beta: 1, c: dwChunk, ldc: k, packed: true)
                                                 }
                                                 if let dxs {
                                                     BLAS.parallelSgemm(transposeA: true, transposeB: false, m: k, n: l, k: o,
-                                                                       a: pw.baseAddress!, lda: k, b: gs, ldb: l, c: dxs, ldc: l)
+                                                                       a: pw.baseAddress!, lda: k, b: gs, ldb: l, c: dxs, ldc: l, packed: true)
                                                 }
                                             case .patchify:
                                                 if let dwChunk {
                                                     geo.gatherPatches(xs, into: cols.baseAddress!)
                                                     BLAS.parallelSgemm(transposeA: false, transposeB: false, m: o, n: k, k: l,
                                                                        a: gs, lda: l, b: cols.baseAddress!, ldb: k,
-                                                                       beta: 1, c: dwChunk, ldc: k)
+                                                                       beta: 1, c: dwChunk, ldc: k, packed: true)
                                                 }
                                                 if let dxs {
                                                     BLAS.parallelSgemm(transposeA: true, transposeB: false, m: l, n: k, k: o,
                                                                        a: gs, lda: l, b: pw.baseAddress!, ldb: k,
-                                                                       c: gcols.baseAddress!, ldc: k)
+                                                                       c: gcols.baseAddress!, ldc: k, packed: true)
                                                     geo.scatterPatches(gcols.baseAddress!, into: dxs)
                                                 }
                                             case .general:
@@ -182,12 +182,12 @@ extension Tensor {
                                                         geo.vol2col(xs, rows: tile, into: cols.baseAddress!)
                                                         BLAS.parallelSgemm(transposeA: false, transposeB: true, m: o, n: k, k: lt,
                                                                            a: gt, lda: l, b: cols.baseAddress!, ldb: lt,
-                                                                           beta: 1, c: dwChunk, ldc: k)
+                                                                           beta: 1, c: dwChunk, ldc: k, packed: true)
                                                     }
                                                     if let dxs {
                                                         BLAS.parallelSgemm(transposeA: true, transposeB: false, m: k, n: lt, k: o,
                                                                            a: pw.baseAddress!, lda: k, b: gt, ldb: l,
-                                                                           c: gcols.baseAddress!, ldc: lt)
+                                                                           c: gcols.baseAddress!, ldc: lt, packed: true)
                                                         geo.col2vol(gcols.baseAddress!, rows: tile, addingInto: dxs)
                                                     }
                                                 }
