@@ -6,7 +6,7 @@ import _CKernels
 /// The packed single-precision GEMM of the AVX-512 kernel table (`vssl_kernels.sgemm`, which the
 /// convolutions use in place of `cblas_sgemm` when that table is active) against a triple loop in
 /// double precision, on shapes that leave every kind of edge: sizes below, at and just past the
-/// 8-row and 48-column micro-tile, the 256-deep and 480-wide cache blocks, all four transposes,
+/// 8-row and 48-column micro-tile, the 320-deep and 480-wide cache blocks, all four transposes,
 /// alpha and beta, and leading dimensions larger than the matrices. It is tested whatever table
 /// the process chose (also under `VIDEOSSL_KERNELS=avx2`), so only on a CPU without AVX-512 does
 /// it skip.
@@ -84,8 +84,8 @@ import _CKernels
     }
 
     @Test func shapesAcrossTheCacheBlocks() {
-        // k past the 256-deep block (beta applies to the first block only), n past the 480-wide one.
-        let shapes = [(257, 65, 300), (64, 529, 257), (13, 1000, 513), (72, 96, 1100), (129, 481, 31)]
+        // k past the 320-deep block (beta applies to the first block only), n past the 480-wide one.
+        let shapes = [(257, 65, 330), (64, 529, 321), (13, 1000, 641), (72, 96, 1100), (129, 481, 31)]
         for (ta, tb) in Self.transposes {
             for (m, n, k) in shapes {
                 #expect(Self.check(transposeA: ta, transposeB: tb, m: m, n: n, k: k, beta: 1),
