@@ -13,7 +13,7 @@ import _CKernels
 ///
 /// Tolerance: each entry may differ from the exact sum by `4·ε·√k` relative to `Σ|alpha·aᵢbᵢ| +
 /// |beta·c|` (ε = 2⁻²³), the usual bound for a sum of k rounded products split into blocks, with
-/// slack for the fused multiply-adds; observed errors are below a quarter of it.
+/// slack for the fused multiply-adds; the worst error observed on these shapes is about 0.6·ε·√k.
 @Suite struct GEMMTests {
     static var packed: (@convention(c) (Int32, Int32, Int, Int, Int, Float, UnsafePointer<Float>, Int,
                                         UnsafePointer<Float>, Int, Float, UnsafeMutablePointer<Float>, Int) -> Void)? {
