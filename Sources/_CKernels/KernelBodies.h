@@ -476,6 +476,7 @@ const vssl_kernels K(vssl_table) = {
     .affine = K(affine),
     .batch_norm_backward = K(batch_norm_backward),
     .relu_mask = K(relu_mask),
+    .sgemm = VSSL_TABLE_SGEMM,
 };
 
 #undef LD

@@ -13,6 +13,7 @@ typedef __m256 vf;
 #define VW 8
 #define K(name) name##_avx2
 #define VSSL_TABLE_ISA VSSL_ISA_AVX2
+#define VSSL_TABLE_SGEMM NULL
 #define VSSL_TABLE_NAME "avx2"
 
 static const int32_t vssl_lane_masks[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};

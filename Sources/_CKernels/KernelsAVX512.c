@@ -13,6 +13,7 @@ typedef __m512 vf;
 #define VW 16
 #define K(name) name##_avx512
 #define VSSL_TABLE_ISA VSSL_ISA_AVX512
+#define VSSL_TABLE_SGEMM vssl_sgemm_avx512
 #define VSSL_TABLE_NAME "avx512"
 
 static inline __mmask16 vmask(ptrdiff_t k) { return (__mmask16)((1u << k) - 1u); }

@@ -10,6 +10,7 @@ typedef float vf;
 #define VW 1
 #define K(name) name##_portable
 #define VSSL_TABLE_ISA VSSL_ISA_PORTABLE
+#define VSSL_TABLE_SGEMM NULL
 #define VSSL_TABLE_NAME "portable"
 
 static inline vf vload(const float *p) { return *p; }

@@ -8,6 +8,12 @@
 ///
 /// With `bias`, each thread first writes the bias into its own block of C and accumulates onto it
 /// (beta 1): the fill runs on every thread, right before the product reads the block back.
+///
+/// With `packed`, each block is the kernel table's own packed GEMM (`vssl_kernels.sgemm`) where
+/// the active table has one (AVX-512), `cblas_sgemm` otherwise. The convolutions ask for it: on
+/// their shapes it runs at about 1.6× OpenBLAS's AVX2 kernels, which are what OpenBLAS uses when
+/// `OPENBLAS_CORETYPE=Haswell` (see Benchmarks/README.md, CNNBenchmarks). `VIDEOSSL_KERNELS=avx2`
+/// selects a table without one, and with it every product goes back to OpenBLAS.
 extension BLAS {
     /// C = alpha · op(A) · op(B) + beta · C for row-major matrices, on every compute thread.
     static func parallelSgemm(
@@ -18,7 +24,8 @@ extension BLAS {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0,
         c: UnsafeMutablePointer<Float>, ldc: Int,
-        bias: UnsafePointer<Float>? = nil
+        bias: UnsafePointer<Float>? = nil,
+        packed: Bool = false
     ) {
         let threads = ComputeContext.threadCount
         let splitRows = m >= n || n < 32
@@ -27,7 +34,7 @@ extension BLAS {
         let beta = bias == nil ? beta : 1
         guard blocks > 1, m * n * k >= 1 << 19, !ComputeContext.isInsideParallelRegion else {
             if let bias { fill(c, ldc: ldc, rows: 0..<m, columns: 0..<n, with: bias) }
-            sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+            sgemm(packed: packed, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return
         }
@@ -43,16 +50,34 @@ extension BLAS {
                 }
                 if splitRows {
                     // Row i of op(A) is row i of A, or column i when A is transposed.
-                    sgemm(transposeA: transposeA, transposeB: transposeB, m: hi - lo, n: n, k: k, alpha: alpha,
+                    sgemm(packed: packed, transposeA: transposeA, transposeB: transposeB, m: hi - lo, n: n, k: k,
+                          alpha: alpha,
                           a: a + (transposeA ? lo : lo * lda), lda: lda, b: b, ldb: ldb,
                           beta: beta, c: c + lo * ldc, ldc: ldc)
                 } else {
                     // Column j of op(B) is column j of B, or row j when B is transposed.
-                    sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: hi - lo, k: k, alpha: alpha,
+                    sgemm(packed: packed, transposeA: transposeA, transposeB: transposeB, m: m, n: hi - lo, k: k,
+                          alpha: alpha,
                           a: a, lda: lda, b: b + (transposeB ? lo * ldb : lo), ldb: ldb,
                           beta: beta, c: c + lo, ldc: ldc)
                 }
             }
+        }
+    }
+
+    /// One single-threaded product: the kernel table's packed GEMM when `packed` and the table has
+    /// one, `cblas_sgemm` otherwise.
+    @inline(__always)
+    private static func sgemm(
+        packed: Bool, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        if packed, let kernel = Kernels.table.sgemm {
+            kernel(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        } else {
+            sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                  a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         }
     }
 

@@ -1,5 +1,13 @@
 /// 2-D and 3-D convolution (cross-correlation, as `torch.nn.functional.conv2d` / `conv3d`) through
-/// vol2col (im2col over time, height and width) and `cblas_sgemm`.
+/// vol2col (im2col over time, height and width) and a matrix product.
+///
+/// The products go through `BLAS.parallelSgemm(packed: true)`: the AVX-512 kernel table's own
+/// packed sgemm (`GEMMAVX512.c`) where that table is active, `cblas_sgemm` otherwise (and under
+/// `VIDEOSSL_KERNELS=avx2`). The development machine runs OpenBLAS with `OPENBLAS_CORETYPE=Haswell`,
+/// that is its AVX2 kernels: about 100 GFLOP/s per core on these shapes against 120–190 for the
+/// packed AVX-512 one, which took the r3d_18 training step from 0.224 to 0.318 clips/s on two
+/// threads, 0.93× to 1.17× PyTorch (medians of four alternating runs; Benchmarks/README.md,
+/// CNNBenchmarks).
 ///
 /// A 2-D convolution is the 3-D one with one frame and a kernel one frame deep, so both share one
 /// geometry, one kernel and one VJP. For sample `s`, with `cols` the `[C·kt·kh·kw, Tout·Hout·Wout]`
@@ -101,12 +109,12 @@ extension Tensor {
                     case .pointwise:
                         BLAS.parallelSgemm(transposeA: false, transposeB: false,
                                            m: geo.o, n: geo.l, k: geo.k, a: pw, lda: geo.k,
-                                           b: x, ldb: geo.l, beta: beta, c: dst, ldc: geo.l)
+                                           b: x, ldb: geo.l, beta: beta, c: dst, ldc: geo.l, packed: true)
                     case .patchify:
                         geo.gatherPatches(x, into: cols.baseAddress!)
                         BLAS.parallelSgemm(transposeA: false, transposeB: true,
                                            m: geo.o, n: geo.l, k: geo.k, a: pw, lda: geo.k,
-                                           b: cols.baseAddress!, ldb: geo.k, beta: beta, c: dst, ldc: geo.l)
+                                           b: cols.baseAddress!, ldb: geo.k, beta: beta, c: dst, ldc: geo.l, packed: true)
                     case .general:
                         for tile in geo.tiles {
                             let lt = tile.count * geo.ow
@@ -114,7 +122,7 @@ extension Tensor {
                             BLAS.parallelSgemm(transposeA: false, transposeB: false,
                                                m: geo.o, n: lt, k: geo.k, a: pw, lda: geo.k,
                                                b: cols.baseAddress!, ldb: lt, beta: beta,
-                                               c: dst + tile.lowerBound * geo.ow, ldc: geo.l)
+                                               c: dst + tile.lowerBound * geo.ow, ldc: geo.l, packed: true)
                         }
                     }
                 }
@@ -155,23 +163,23 @@ extension Tensor {
                                             case .pointwise:
                                                 if let dwChunk {
                                                     BLAS.parallelSgemm(transposeA: false, transposeB: true, m: o, n: k, k: l,
-                                                                       a: gs, lda: l, b: xs, ldb: l, beta: 1, c: dwChunk, ldc: k)
+                                                                       a: gs, lda: l, b: xs, ldb: l, beta: 1, c: dwChunk, ldc: k, packed: true)
                                                 }
                                                 if let dxs {
                                                     BLAS.parallelSgemm(transposeA: true, transposeB: false, m: k, n: l, k: o,
-                                                                       a: pw.baseAddress!, lda: k, b: gs, ldb: l, c: dxs, ldc: l)
+                                                                       a: pw.baseAddress!, lda: k, b: gs, ldb: l, c: dxs, ldc: l, packed: true)
                                                 }
                                             case .patchify:
                                                 if let dwChunk {
                                                     geo.gatherPatches(xs, into: cols.baseAddress!)
                                                     BLAS.parallelSgemm(transposeA: false, transposeB: false, m: o, n: k, k: l,
                                                                        a: gs, lda: l, b: cols.baseAddress!, ldb: k,
-                                                                       beta: 1, c: dwChunk, ldc: k)
+                                                                       beta: 1, c: dwChunk, ldc: k, packed: true)
                                                 }
                                                 if let dxs {
                                                     BLAS.parallelSgemm(transposeA: true, transposeB: false, m: l, n: k, k: o,
                                                                        a: gs, lda: l, b: pw.baseAddress!, ldb: k,
-                                                                       c: gcols.baseAddress!, ldc: k)
+                                                                       c: gcols.baseAddress!, ldc: k, packed: true)
                                                     geo.scatterPatches(gcols.baseAddress!, into: dxs)
                                                 }
                                             case .general:
@@ -182,12 +190,12 @@ extension Tensor {
                                                         geo.vol2col(xs, rows: tile, into: cols.baseAddress!)
                                                         BLAS.parallelSgemm(transposeA: false, transposeB: true, m: o, n: k, k: lt,
                                                                            a: gt, lda: l, b: cols.baseAddress!, ldb: lt,
-                                                                           beta: 1, c: dwChunk, ldc: k)
+                                                                           beta: 1, c: dwChunk, ldc: k, packed: true)
                                                     }
                                                     if let dxs {
                                                         BLAS.parallelSgemm(transposeA: true, transposeB: false, m: k, n: lt, k: o,
                                                                            a: pw.baseAddress!, lda: k, b: gt, ldb: l,
-                                                                           c: gcols.baseAddress!, ldc: lt)
+                                                                           c: gcols.baseAddress!, ldc: lt, packed: true)
                                                         geo.col2vol(gcols.baseAddress!, rows: tile, addingInto: dxs)
                                                     }
                                                 }
