@@ -17,17 +17,20 @@ public struct TrainerState: Sendable, Equatable, Codable {
     /// The mean training loss of the steps since the previous checkpoint (nil in checkpoints from
     /// before it was recorded, or when no step ran).
     public var meanLoss: Double?
+    /// The state of a `plateau` schedule (nil with every other schedule, and in older checkpoints).
+    public var plateau: ReduceLROnPlateau.State?
 
     /// Captures a state; generators are stored as hexadecimal words so that JSON keeps all 64 bits.
     public init(step: Int, position: DataLoader.Position, generator: RandomGenerator,
                 randomLayers: [String: RandomGenerator], libraryVersion: String = TrainingLibrary.version,
-                meanLoss: Double? = nil) {
+                meanLoss: Double? = nil, plateau: ReduceLROnPlateau.State? = nil) {
         self.step = step
         self.position = position
         self.generator = TrainerState.hex(generator)
         self.randomLayers = randomLayers.mapValues(TrainerState.hex)
         self.libraryVersion = libraryVersion
         self.meanLoss = meanLoss
+        self.plateau = plateau
     }
 
     /// The trainer's generator, or nil when the stored words are malformed.

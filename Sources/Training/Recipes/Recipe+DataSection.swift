@@ -21,6 +21,13 @@ extension Recipe {
         public var train: String = ""
         /// The validation `path label` list, if any; evaluated during training (``EvalSection``).
         public var val: String?
+        /// IIC's validation protocol (reference §3.9): this many videos of `data.train`, drawn at
+        /// random with `holdout_seed`, are taken out of training and form the validation set, which
+        /// is read like training data (the training sampler's random clip and the training
+        /// augmentation, e.g. a random crop) rather than with the test views. Exclusive with `val`.
+        public var holdout: Int?
+        /// The seed of the `holdout` draw.
+        public var holdoutSeed: Int = 0
         /// A JSON object mapping class names to subsets (`temporal`, `static`), if any.
         public var subsets: String?
         /// Class names one per line in label order, if any.
@@ -85,6 +92,7 @@ extension Recipe {
         /// The data keys.
         public static var fields: [RecipeField<Self>] {
             [.string("root", \.root), .string("train", \.train), .string("val", \.val),
+             .int("holdout", \.holdout, minimum: 1), .int("holdout_seed", \.holdoutSeed, minimum: 0),
              .string("subsets", \.subsets), .string("classes", \.classes),
              .int("frames", \.frames, minimum: 1, maximum: Self.maximumFrames),
              .int("sampling_rate", \.samplingRate, minimum: 1, maximum: Self.maximumFrames),
@@ -99,10 +107,14 @@ extension Recipe {
              .int("workers", \.workers, minimum: 1), .bool("allow_outside_root", \.allowOutsideRoot)]
         }
 
-        /// Checks the training list is given, the jitter range, the crop (which the multi-scale
+        /// Checks the training list is given, that `holdout` and `val` are not both set, the jitter range, the crop (which the multi-scale
         /// crop may take from any frame) and the RandAugment string.
         public func validate(path: String) throws(RecipeError) {
             guard !train.isEmpty else { throw .missingKey("\(path).train") }
+            if let holdout, val != nil {
+                throw .invalidValue(key: "\(path).holdout", value: "\(holdout)",
+                                    reason: "cannot be combined with \(path).val: the held-out videos are the validation set")
+            }
             guard scaleJitter[0] <= scaleJitter[1] else {
                 throw .invalidValue(key: "\(path).scale_jitter", value: "\(scaleJitter)", reason: "must be [min, max]")
             }

@@ -182,6 +182,16 @@ public struct Recipe: Sendable, Equatable {
             /// (epochs), as ``StepsWithRelativeLRs`` with relative rates `1, γ, γ², …` (IIC: ×0.2
             /// at 45, 90, 125 and 160).
             case multiStep = "multi_step"
+            /// PyTorch's `ReduceLROnPlateau` (``ReduceLROnPlateau``): the base rate, multiplied by
+            /// `factor` whenever the validation loss has not improved by `threshold` for more than
+            /// `patience` validations, down to `min_lr` (IIC's fine-tuning: factor 0.1, patience 50,
+            /// min 1e-5). Needs validation (`data.val` or `data.holdout`, `train.eval_every` > 0).
+            case plateau
+        }
+        /// The value `plateau` watches (lower is better).
+        public enum Monitor: String, Sendable, CaseIterable {
+            /// The validation loss (``ValidationRecord``'s `val_loss`).
+            case valLoss = "val_loss"
         }
         /// The family.
         public var policy: Policy = .stepsWithRelativeLRs
@@ -202,6 +212,22 @@ public struct Recipe: Sendable, Equatable {
         /// When set, weight decay follows an iteration cosine from `optimizer.weight_decay` to this
         /// value (DINO and SVT: 0.04 → 0.4) in every parameter group that decays.
         public var weightDecayEnd: Double?
+        /// `plateau`: the multiplier at each reduction, in (0, 1).
+        public var factor: Double = 0.1
+        /// `plateau`: validations without improvement tolerated before a reduction.
+        public var patience: Int = 10
+        /// `plateau`: the improvement over the best that counts.
+        public var threshold: Double = 1e-4
+        /// `plateau`: whether `threshold` is relative (`rel`) or absolute (`abs`).
+        public var thresholdMode: ReduceLROnPlateau.ThresholdMode = .rel
+        /// `plateau`: validations after a reduction in which bad ones are not counted.
+        public var cooldown: Int = 0
+        /// `plateau`: the lowest rate.
+        public var minLR: Double = 0
+        /// `plateau`: the smallest change of rate a reduction makes.
+        public var eps: Double = 1e-8
+        /// `plateau`: the monitored value.
+        public var monitor: Monitor = .valLoss
 
         /// Creates the section with defaults.
         public init() {}
@@ -213,11 +239,25 @@ public struct Recipe: Sendable, Equatable {
              .double("gamma", \.gamma, .nonNegative), .double("end_lr", \.endLR, .nonNegative),
              .double("warmup_epochs", \.warmupEpochs, .nonNegative),
              .double("warmup_start_lr", \.warmupStartLR, .nonNegative),
-             .double("weight_decay_end", \.weightDecayEnd, .nonNegative)]
+             .double("weight_decay_end", \.weightDecayEnd, .nonNegative),
+             .double("factor", \.factor, .positive), .int("patience", \.patience, minimum: 0),
+             .double("threshold", \.threshold, .nonNegative), .choice("threshold_mode", \.thresholdMode),
+             .int("cooldown", \.cooldown, minimum: 0), .double("min_lr", \.minLR, .nonNegative),
+             .double("eps", \.eps, .nonNegative), .choice("monitor", \.monitor)]
         }
 
-        /// Checks that step boundaries start at 0, increase and match the rates.
+        /// Checks that step boundaries start at 0, increase and match the rates, and that `plateau`
+        /// has a factor below 1 and no warm-up.
         public func validate(path: String) throws(RecipeError) {
+            if policy == .plateau {
+                guard factor < 1 else {
+                    throw .invalidValue(key: "\(path).factor", value: "\(factor)", reason: "must be less than 1")
+                }
+                guard warmupEpochs == 0 else {
+                    throw .invalidValue(key: "\(path).warmup_epochs", value: "\(warmupEpochs)",
+                                        reason: "must be 0 with policy plateau")
+                }
+            }
             if policy == .iterationCosine && warmupEpochs != warmupEpochs.rounded() {
                 throw .invalidValue(key: "\(path).warmup_epochs", value: "\(warmupEpochs)",
                                     reason: "must be a whole number of epochs with policy iteration_cosine")
@@ -288,6 +328,9 @@ public struct Recipe: Sendable, Equatable {
             case meanClass = "mean_class"
             /// TIME's Gap (top-1 original − shuffled); needs `eval.shuffled: true`.
             case gap
+            /// The validation loss `val_loss` (lower is better; IIC keeps the checkpoint with the
+            /// lowest loss on its held-out training videos).
+            case loss
         }
         /// Spatial crops per clip: 1 (centre) or 3 (TIME's test protocol).
         public var crops: Int = 3
@@ -311,7 +354,7 @@ public struct Recipe: Sendable, Equatable {
             /// IIC's centred clips.
             case centred
         }
-        /// The metric `checkpoints/best` is kept by (higher is better).
+        /// The metric `checkpoints/best` is kept by (higher is better, except `loss`).
         public var bestMetric: Metric = .top1
         /// Where test clips come from.
         public var sampling: Sampling = .auto

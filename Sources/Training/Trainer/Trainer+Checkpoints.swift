@@ -15,7 +15,8 @@ extension Trainer {
     func currentCheckpoint() -> TrainingCheckpoint {
         let state = TrainerState(step: step, position: position, generator: generator,
                                  randomLayers: model.randomLayerStates(),
-                                 meanLoss: lossSinceCheckpoint.count > 0 ? lossSinceCheckpoint.sum / Double(lossSinceCheckpoint.count) : nil)
+                                 meanLoss: lossSinceCheckpoint.count > 0 ? lossSinceCheckpoint.sum / Double(lossSinceCheckpoint.count) : nil,
+                                 plateau: plateau?.state)
         return TrainingCheckpoint(
             weights: model.stateDict(), optimizerState: optimizer.stateDict(), emaState: ema?.stateDict() ?? [:],
             objectiveState: Dictionary(objective.checkpointState(), uniquingKeysWith: { a, _ in a }),
@@ -75,6 +76,9 @@ extension Trainer {
             layers[key] = nil
             layers[String(key.dropFirst("objective.".count))] = g
         }
+        if plateau != nil && checkpoint.state.plateau == nil {
+            throw TrainingCheckpointError.mismatch(path: path, reason: "no plateau schedule state for schedule.policy plateau")
+        }
         let p = checkpoint.state.position
         guard p.epoch >= 0, (0...loader.batchesPerEpoch).contains(p.batchIndex) else {
             throw TrainingCheckpointError.mismatch(path: path, reason: "data position \(p) outside this loader")
@@ -89,6 +93,7 @@ extension Trainer {
         }
         try model.loadStateDict(checkpoint.weights)
         generator = trainerGenerator
+        if let state = checkpoint.state.plateau, plateau != nil { plateau!.state = state }
         step = checkpoint.state.step
         position = p.batchIndex == loader.batchesPerEpoch ? DataLoader.Position(epoch: p.epoch + 1) : p
         lastCheckpoint = path

@@ -60,6 +60,9 @@ public final class Trainer {
     /// The newest checkpoint whose mean loss was within the sane band (see ``writeCheckpoint()``);
     /// it is never pruned while the run goes on.
     public internal(set) var lastSaneCheckpoint: String?
+    /// The `schedule.policy: plateau` schedule's current rate, best validation loss and counters
+    /// (nil with every other policy); restored exactly on resume.
+    public var plateauState: ReduceLROnPlateau.State? { plateau?.state }
     /// Every validation of this run so far, oldest first.
     public internal(set) var validations: [ValidationRecord] = []
 
@@ -71,6 +74,8 @@ public final class Trainer {
     /// The optimizer groups whose weight decay `schedule.weight_decay_end` schedules.
     let decayingGroups: [Int]
     var bestValue: Double?
+    /// The `plateau` schedule's rate and counters, stepped by each validation and kept in checkpoints.
+    var plateau: ReduceLROnPlateau?
     let logger = Logger(label: "videossl.training")
 
     /// Builds everything a recipe describes, or restores it from a checkpoint.
@@ -117,7 +122,17 @@ public final class Trainer {
         generator = setup.generator
         let groups = setup.optimizer.parameterGroups
         decayingGroups = groups.indices.filter { groups[$0].weightDecay > 0 }
-        validation = try Validation(recipe: setup.recipe)
+        validation = try Validation(recipe: setup.recipe, heldOut: setup.heldOut)
+        let s = setup.recipe.schedule
+        if s.policy == .plateau {
+            guard validation != nil else {
+                throw RecipeError.invalidValue(key: "schedule.policy", value: "plateau",
+                                               reason: "needs validation: data.val or data.holdout, and train.eval_every > 0")
+            }
+            plateau = ReduceLROnPlateau(learningRate: setup.recipe.optimizer.lr, factor: s.factor, patience: s.patience,
+                                        threshold: s.threshold, thresholdMode: s.thresholdMode, cooldown: s.cooldown,
+                                        minLR: s.minLR, eps: s.eps)
+        }
         if let resumePoint {
             resumeNotes = resumePoint.passedOver.map { "passed over \($0); resuming from \(resumePoint.checkpoint)" }
             for note in resumeNotes { logger.warning("\(note)") }
@@ -187,6 +202,8 @@ public final class Trainer {
             var sums: [String: Double] = [:], order: [String] = []
             var stepStart = Date(), waited = 0.0, clips = 0, correct = 0
             var epochSums: [String: Double] = [:], epochSteps = 0
+            // With `plateau`, a checkpoint due at the epoch's last step waits for the validation.
+            var checkpointAfterValidation = false
 
             while step < target, let batch = try batches.next() {
                 waited += batch.dataWaitSeconds
@@ -229,7 +246,7 @@ public final class Trainer {
                 clips += batchClips
                 correct += batchCorrect
 
-                let lr = setup.schedule.learningRate(atEpoch: Double(step) / Double(stepsPerEpoch))
+                let lr = plateau?.learningRate ?? setup.schedule.learningRate(atEpoch: Double(step) / Double(stepsPerEpoch))
                 optimizer.learningRate = lr
                 if let decays = setup.weightDecaySchedule, !decays.isEmpty {
                     let decay = decays[min(step, decays.count - 1)]
@@ -282,8 +299,12 @@ public final class Trainer {
                 onEvent?(.step(progress))
 
                 if primary && (step % recipe.training.checkpointEvery == 0 || step == target) {
-                    try writeCheckpoint()
-                    lastWritten = step
+                    if plateau != nil && batch.nextPosition.epoch > epoch {
+                        checkpointAfterValidation = true
+                    } else {
+                        try writeCheckpoint()
+                        lastWritten = step
+                    }
                 }
                 sums = [:]
                 order = []
@@ -305,6 +326,10 @@ public final class Trainer {
                     model.eval()
                     defer { model.train() }
                     for (key, value) in try hook(self) { metrics[key] = value }
+                }
+                if checkpointAfterValidation {
+                    try writeCheckpoint()
+                    lastWritten = step
                 }
                 if epochSteps > 0 { try epochLog?.append(metrics) }
                 onEvent?(.epochEnded(epoch: epoch, metrics: metrics))

@@ -14,8 +14,11 @@ import VideoTransformers
 public final class TrainingSetup {
     /// The resolved recipe: `model.overrides.num_classes` filled in from the data when absent.
     public let recipe: Recipe
-    /// The training videos (with class names when `data.classes` is given).
+    /// The training videos (with class names when `data.classes` is given), without the held-out
+    /// ones.
     public let dataset: VideoDataset
+    /// The videos `data.holdout` took out of `data.train` for validation, or nil.
+    public let heldOut: VideoDataset?
     /// The backbone's resolved configuration.
     public let config: any BackboneConfiguration
     /// The objective.
@@ -75,6 +78,12 @@ public final class TrainingSetup {
         if classCount > 0, let label = dataset.items.map(\.label).first(where: { $0 >= classCount }) {
             throw TrainerError.dataMismatch("label \(label) in \(data.train) is beyond num_classes \(config.numClasses)")
         }
+        if let split = try recipe.holdoutSplit(of: dataset) {
+            dataset = split.train
+            heldOut = split.heldOut
+        } else {
+            heldOut = nil
+        }
         self.dataset = dataset
         if let transformer = config as? TransformerConfig, data.crop % transformer.patchSize != 0 {
             throw TrainerError.dataMismatch(
@@ -123,12 +132,7 @@ public final class TrainingSetup {
         }
         ema = recipe.training.emaDecay.map { ExponentialMovingAverage(parameters, decay: $0) }
 
-        let sampler: any ClipSampler
-        switch data.sampler {
-        case .segment: sampler = SegmentSampler(segments: data.frames, mode: .train)
-        case .uniform: sampler = UniformSampler(numFrames: data.frames)
-        case .dense: sampler = DenseSampler(clipLength: data.frames, interval: data.samplingRate, mode: .train)
-        }
+        let sampler = TrainingSetup.trainingSampler(data)
         if objective.decodesCompanions, let lacking = dataset.items.first(where: { $0.companion == nil }) {
             throw DatasetError.missingCompanion(path: recipe.dataPath(data.train), item: lacking.path)
         }
@@ -163,7 +167,17 @@ public final class TrainingSetup {
         try WeightImport.load(source, into: model, config: config, mayInitialise: model.isHeadKey)
     }
 
-    /// The schedule a recipe describes, warm-up included.
+    /// The training sampler of `data` (random frames or window).
+    static func trainingSampler(_ data: Recipe.DataSection) -> any ClipSampler {
+        switch data.sampler {
+        case .segment: SegmentSampler(segments: data.frames, mode: .train)
+        case .uniform: UniformSampler(numFrames: data.frames)
+        case .dense: DenseSampler(clipLength: data.frames, interval: data.samplingRate, mode: .train)
+        }
+    }
+
+    /// The schedule a recipe describes, warm-up included; `plateau` starts at the base rate and
+    /// ``Trainer`` takes over from there (``ReduceLROnPlateau``).
     static func schedule(_ s: Recipe.ScheduleSection, base: Double, epochs: Int, stepsPerEpoch: Int = 1)
         -> any LearningRateSchedule
     {
@@ -176,7 +190,7 @@ public final class TrainingSetup {
                     base: base, final: s.endLR, epochs: epochs, iterationsPerEpoch: stepsPerEpoch,
                     warmupEpochs: Int(s.warmupEpochs), warmupStart: s.warmupStartLR),
                 iterationsPerEpoch: stepsPerEpoch)
-        case .constant: core = ConstantSchedule(base)
+        case .constant, .plateau: core = ConstantSchedule(base)
         case .stepsWithRelativeLRs: core = StepsWithRelativeLRs(base: base, steps: s.steps, relativeLRs: s.relativeLRs)
         case .multiStep:
             // The rate after i milestones is base·γⁱ (γⁱ by repeated multiplication).
