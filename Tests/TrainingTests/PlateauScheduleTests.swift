@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TensorCore
 import Training
+import VideoIO
 
 /// ReduceLROnPlateau against PyTorch (Scripts/reference/make_plateau_fixtures.py), its recipe keys,
 /// and the trainer's use of it with IIC's held-out validation videos.
@@ -185,6 +186,56 @@ import Training
         #expect(trainer.validations.filter(\.isBest).last?.metrics["val_loss"] == losses.min())
     }
 
+    /// The plain cross-entropy of `values` `[N, K]` (each row divided by `views`).
+    static func crossEntropy(_ values: Tensor, labels: [Int], views: Double = 1) -> Double {
+        let k = values.shape[1], v = values.scalars
+        var total = 0.0
+        for (i, label) in labels.enumerated() {
+            let z = (0..<k).map { Double(v[i * k + $0]) / views }
+            let top = z.max()!
+            total += top + Foundation.log(z.reduce(0) { $0 + Foundation.exp($1 - top) }) - z[label]
+        }
+        return total / Double(labels.count)
+    }
+
+    @Test func valLossIsThePlainCrossEntropyOfTheValidationLogits() throws {
+        // data.val with the test views: 3 crops, logits summed, so the loss takes their mean.
+        let trainer = try Trainer(recipe: TinyRun.recipe(
+            output: TinyRun.folder("val-loss"), kind: "supervised", overrides: ["eval.best_metric=loss", "train.epochs=1"]))
+        try trainer.run()
+        let logged = try #require(trainer.validations.last?.metrics["val_loss"])
+        let set = try #require(try trainer.recipe.validationSet())
+        let outputs = try Evaluator(trainer.recipe.testViews()).outputs(of: trainer.backbone, on: set.dataset)
+        let expected = Self.crossEntropy(outputs.values, labels: outputs.labels, views: 3)
+        #expect(Swift.abs(logged - expected) <= 1e-9 * Swift.max(1, expected), "\(logged) vs \(expected)")
+        #expect(trainer.checkpoints.bestRecord()?.metric == "val_loss")
+
+        // Held-out videos: one clip each from the training sampler and augmentation, drawn for the
+        // epoch of the validation (seed + 1), through the network in evaluation mode.
+        let held = try Trainer(recipe: Self.holdoutRecipe("val-loss-holdout", overrides: ["train.epochs=1"]))
+        try held.run()
+        let heldLogged = try #require(held.validations.last?.metrics["val_loss"])
+        let heldOut = try #require(held.setup.heldOut)
+        let data = held.recipe.data
+        let loader = DataLoader(dataset: heldOut, configuration: DataLoaderConfiguration(
+            batchSize: 2, frameSize: FrameSize(width: data.decodeSize[0], height: data.decodeSize[1]),
+            sampler: SegmentSampler(segments: data.frames, mode: .train), shuffle: false, dropLast: false,
+            seed: held.recipe.seed &+ 1, workerCount: 1, transform: try ClipPipeline.training(data)))
+        let batches = loader.batches(from: .init(epoch: 0))
+        defer { batches.close() }
+        held.model.eval()
+        var rows: [Float] = [], labels: [Int] = []
+        while let batch = try batches.next() {
+            rows += noGrad { held.backbone(batch.clips) }.scalars
+            labels += batch.labels
+        }
+        held.model.train()
+        let logits = Tensor(shape: [labels.count, rows.count / labels.count], scalars: rows)
+        let heldExpected = Self.crossEntropy(logits, labels: labels)
+        #expect(labels.count == 4)
+        #expect(Swift.abs(heldLogged - heldExpected) <= 1e-9 * Swift.max(1, heldExpected), "\(heldLogged) vs \(heldExpected)")
+    }
+
     @Test(arguments: [8, 12])
     func resumingAPlateauRunEqualsTheUninterruptedRun(cut: Int) throws {
         let whole = try Trainer(recipe: Self.holdoutRecipe("plateau-whole-\(cut)"))
@@ -200,7 +251,8 @@ import Training
         try second.run()
         #expect(second.step == 24)
         #expect(second.plateauState == whole.plateauState)
-        #expect(TinyRun.bits(second) == TinyRun.bits(whole))
+        let sameWeights = TinyRun.bits(second) == TinyRun.bits(whole)
+        #expect(sameWeights, "the resumed run's weights differ from the uninterrupted run's")
         #expect(second.validations.last?.metrics["val_loss"] == whole.validations.last?.metrics["val_loss"])
     }
 }
