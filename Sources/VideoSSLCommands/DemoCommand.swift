@@ -35,12 +35,8 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         FFmpegLogLevel.set(.error)
         let data = output + "/data"
-        if !FileManager.default.fileExists(atPath: data + "/subsets.json") {
-            print("writing the synthetic dataset to \(data) …")
-            try SyntheticDataset.write(to: data, configuration: SyntheticDataset.Configuration(
-                width: 64, height: 64, frameCount: 16, trainVideosPerClass: perClass,
-                valVideosPerClass: valPerClass, seed: 0))
-        }
+        try DemoData.synthetic(at: data, SyntheticDataset.Configuration(
+            width: 64, height: 64, frameCount: 16, trainVideosPerClass: perClass, valVideosPerClass: valPerClass, seed: 0))
         var results: [(name: String, scores: SubsetScores, run: String)] = []
         for (name, kind) in [("baseline", "supervised"), ("TIME", "time")] {
             let folder = output + "/" + name.lowercased()

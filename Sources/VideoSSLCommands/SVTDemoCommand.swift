@@ -44,12 +44,8 @@ struct SVTDemoCommand: ParsableCommand {
     func run() throws {
         FFmpegLogLevel.set(.error)
         let data = output + "/data"
-        if !FileManager.default.fileExists(atPath: data + "/subsets.json") {
-            print("writing the synthetic dataset to \(data) …")
-            try SyntheticDataset.write(to: data, configuration: SyntheticDataset.Configuration(
-                width: 64, height: 64, frameCount: 16, trainVideosPerClass: perClass,
-                valVideosPerClass: valPerClass, seed: 0))
-        }
+        try DemoData.synthetic(at: data, SyntheticDataset.Configuration(
+            width: 64, height: 64, frameCount: 16, trainVideosPerClass: perClass, valVideosPerClass: valPerClass, seed: 0))
         let folder = output + "/svt"
         let recipe = try Recipe(contentsOf: config, overrides: [
             "data.root=\(data)", "data.train=train.txt", "output_dir=\(folder)",

@@ -50,15 +50,12 @@ struct VideoMAEDemoCommand: ParsableCommand {
             throw ValidationError("--labelled-per-class must lie in 1...\(perClass)")
         }
         let data = output + "/data"
-        if !FileManager.default.fileExists(atPath: data + "/subsets.json") {
-            print("writing the synthetic dataset to \(data) …")
-            var configuration = SyntheticDataset.Configuration(
-                width: 64, height: 64, frameCount: 16, trainVideosPerClass: perClass, valVideosPerClass: 16, seed: 0)
-            // A plain backdrop leaves only the object to reconstruct; a textured one (noise, or the
-            // smooth wave) spent the tiny encoder on backdrop detail that says nothing of the class.
-            configuration.background = .plain
-            try SyntheticDataset.write(to: data, configuration: configuration)
-        }
+        var configuration = SyntheticDataset.Configuration(
+            width: 64, height: 64, frameCount: 16, trainVideosPerClass: perClass, valVideosPerClass: 16, seed: 0)
+        // A plain backdrop leaves only the object to reconstruct; a textured one (noise, or the
+        // smooth wave) spent the tiny encoder on backdrop detail that says nothing of the class.
+        configuration.background = .plain
+        try DemoData.synthetic(at: data, configuration)
         let labelled = try writeLabelledList(data: data)
         let pre = try Recipe(contentsOf: pretrain, overrides: [
             "data.root=\(data)", "data.train=train.txt", "output_dir=\(output)/pretrain",
